@@ -1,0 +1,45 @@
+"""Error response shapes shared by every API view, for the published schema."""
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_Detail = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+_FieldErrors = inline_serializer(
+    "FieldErrors",
+    {
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+_DESCRIPTIONS = {
+    400: ("Invalid input: an object mapping each field to its errors.", _FieldErrors),
+    401: ("Missing, invalid or expired token.", _Detail),
+    403: ("The account is not a patient.", _Detail),
+    404: ("Not found (or not yours).", _Detail),
+    429: ("Too many requests; see the Retry-After header.", _Detail),
+}
+
+
+def ERROR_RESPONSES(*codes: int) -> dict[int, OpenApiResponse]:  # noqa: N802
+    """The documented error responses for the given status codes."""
+    return {
+        code: OpenApiResponse(response=_DESCRIPTIONS[code][1], description=_DESCRIPTIONS[code][0])
+        for code in codes
+    }
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the services' errors: a Django ValidationError is a 400 with
+    field errors and a missing object is a 404, never a 500."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    return drf_exception_handler(exc, context)

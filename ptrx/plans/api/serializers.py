@@ -1,0 +1,203 @@
+"""Input and output serializers of the patient API. Validation rules live in the services."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ptrx.exercises.models import Exercise
+from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription
+
+HH_MM = "%H:%M"
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(source="user.username", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+    reminder_time = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], required=False)
+    reminders_enabled = serializers.BooleanField(required=False)
+    reminder_channel = serializers.CharField(read_only=True)
+
+
+class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
+    instructions = serializers.ListField(child=serializers.CharField())
+    cues = serializers.ListField(child=serializers.CharField())
+    cautions = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Exercise
+        fields = ("slug", "name", "category", "instructions", "cues", "cautions", "media_url")
+        read_only_fields = fields
+
+
+class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+    exercise = ExerciseBriefSerializer(read_only=True)
+    days_of_week = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6))
+
+    class Meta:
+        model = Prescription
+        fields = (
+            "id", "exercise", "sets", "reps", "hold_seconds", "side",
+            "sessions_per_day", "days_of_week", "notes",
+        )  # fmt: skip
+        read_only_fields = fields
+
+
+class PhaseSerializer(serializers.Serializer[Any]):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    goal = serializers.CharField()
+    status = serializers.ChoiceField(choices=["completed", "current", "upcoming"])
+    prescriptions = PrescriptionSerializer(many=True)
+
+
+class PlanSummarySerializer(serializers.ModelSerializer[Plan]):
+    branches = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Plan
+        fields = ("id", "title", "status", "branches", "side", "start_date", "current_phase")
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSummarySerializer):
+    phases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Plan
+        fields = (*PlanSummarySerializer.Meta.fields, "phases")
+        read_only_fields = fields
+
+    @extend_schema_field(PhaseSerializer(many=True))
+    def get_phases(self, plan: Plan) -> Any:
+        from ptrx.plans.selectors import phase_status
+
+        return PhaseSerializer(
+            [
+                {
+                    "number": phase.number,
+                    "name": phase.name,
+                    "goal": phase.goal,
+                    "status": phase_status(plan=plan, phase=phase),
+                    "prescriptions": phase.prescriptions.all(),
+                }
+                for phase in plan.phases.all()
+            ],
+            many=True,
+        ).data
+
+
+class TodayItemSerializer(serializers.Serializer[Any]):
+    prescription = serializers.IntegerField(source="prescription.id")
+    exercise = ExerciseBriefSerializer(source="prescription.exercise")
+    sets = serializers.IntegerField(source="prescription.sets")
+    reps = serializers.IntegerField(source="prescription.reps")
+    hold_seconds = serializers.IntegerField(source="prescription.hold_seconds")
+    side = serializers.CharField(source="prescription.side")
+    sessions_per_day = serializers.IntegerField(source="prescription.sessions_per_day")
+    sessions_done = serializers.IntegerField()
+    done = serializers.BooleanField()
+
+
+class TodaySerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    plan = serializers.IntegerField(source="plan.id", allow_null=True, default=None)
+    phase = serializers.IntegerField(source="phase.number", allow_null=True, default=None)
+    items = TodayItemSerializer(many=True)
+    complete = serializers.BooleanField()
+
+
+class DateQuerySerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(required=False)
+
+
+class CompletionInputSerializer(serializers.Serializer[Any]):
+    prescription = serializers.IntegerField(min_value=1, max_value=2**62)
+    date = serializers.DateField(required=False)
+    session = serializers.IntegerField(required=False, default=1, min_value=1, max_value=32767)
+    sets_done = serializers.IntegerField(min_value=0, max_value=100)
+    reps_done = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1000)
+    pain_during = serializers.IntegerField(min_value=0, max_value=10)
+    effort = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CompletionSerializer(serializers.ModelSerializer[Completion]):
+    exercise = serializers.CharField(source="prescription.exercise.slug", read_only=True)
+
+    class Meta:
+        model = Completion
+        fields = (
+            "id", "prescription", "exercise", "date", "session", "sets_done", "reps_done",
+            "pain_during", "effort", "note", "created_at",
+        )  # fmt: skip
+        read_only_fields = fields
+
+
+class CompletionQuerySerializer(serializers.Serializer[Any]):
+    # `from` is a Python keyword, so the field is put in the class namespace by name.
+    vars()["from"] = serializers.DateField(required=False)
+    to = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": "`from` must not be after `to`."})
+        return attrs
+
+
+class CheckInInputSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(required=False)
+    pain_now = serializers.IntegerField(min_value=0, max_value=10)
+    pain_next_morning = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
+    flare = serializers.BooleanField(required=False, default=False)
+    red_flags = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CheckInSerializer(serializers.ModelSerializer[CheckIn]):
+    action = serializers.CharField(allow_null=True, read_only=True, default=None)
+
+    class Meta:
+        model = CheckIn
+        fields = (
+            "id",
+            "date",
+            "pain_now",
+            "pain_next_morning",
+            "flare",
+            "red_flags",
+            "note",
+            "created_at",
+            "action",
+        )
+        read_only_fields = fields
+
+
+class AdherenceQuerySerializer(serializers.Serializer[Any]):
+    days = serializers.IntegerField(required=False, default=7, min_value=1, max_value=90)
+
+
+class ExerciseAdherenceSerializer(serializers.Serializer[Any]):
+    exercise = serializers.CharField()
+    name = serializers.CharField()
+    prescribed = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class AdherenceSerializer(serializers.Serializer[Any]):
+    vars()["from"] = serializers.DateField(source="start")
+    to = serializers.DateField(source="end")
+    prescribed = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    streak_days = serializers.IntegerField()
+    by_exercise = ExerciseAdherenceSerializer(many=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    class Meta:
+        model = Notification
+        fields = ("id", "kind", "local_date", "channel", "status", "subject", "body", "sent_at", "created_at")
+        read_only_fields = fields

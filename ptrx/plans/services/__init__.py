@@ -1,0 +1,1 @@
+"""Writes: every writer (admin, API, commands, tasks) goes through these functions."""

@@ -1,0 +1,165 @@
+"""Creating therapists and patients and changing a patient's own settings."""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ptrx.plans.domain.red_flags import positive_red_flags
+from ptrx.plans.models import Irritability, Patient, Side
+from ptrx.plans.validators import (
+    canonical_branches,
+    validate_branches,
+    validate_red_flag_answers,
+    validate_timezone,
+)
+
+THERAPISTS_GROUP = "Therapists"
+
+
+def _check_new_username(username: str) -> None:
+    User = get_user_model()
+    if not username or not username.strip():
+        raise ValidationError({"username": "A username is required."})
+    User.username_validator(username)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": f'A user named "{username}" already exists.'})
+
+
+def therapist_create(
+    *, username: str, password: str, email: str = "", first_name: str = "", last_name: str = ""
+) -> AbstractUser:
+    """A staff user in the Therapists group, able to use the admin for their own patients."""
+    _check_new_username(username)
+    User = get_user_model()
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        group, _created = Group.objects.get_or_create(name=THERAPISTS_GROUP)
+        user.groups.add(group)
+    return user
+
+
+def patient_validate(
+    *,
+    therapist: Any,
+    branches: list[str],
+    side: str,
+    irritability: str,
+    timezone_name: str,
+    red_flags: dict[str, bool],
+) -> list[str]:
+    """Check a patient's clinical and settings fields; returns branches in canonical order."""
+    errors: dict[str, list[str]] = {}
+
+    def check(field: str, validator: Any, value: Any) -> None:
+        try:
+            validator(value)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+
+    check("branches", validate_branches, branches)
+    check("timezone", validate_timezone, timezone_name)
+    check("red_flags", validate_red_flag_answers, red_flags)
+    if side not in Side.values:
+        errors["side"] = [f'"{side}" is not a side; use {", ".join(Side.values)}.']
+    if irritability not in Irritability.values:
+        errors["irritability"] = [f'"{irritability}" is not allowed; use {", ".join(Irritability.values)}.']
+    if therapist is None or not therapist.is_staff or not therapist.is_active:
+        errors["therapist"] = ["The therapist must be an active staff user."]
+    if errors:
+        raise ValidationError(errors)
+    return canonical_branches(branches)
+
+
+def patient_create(
+    *,
+    username: str,
+    password: str,
+    therapist: Any,
+    branches: list[str],
+    side: str,
+    irritability: str = Irritability.MODERATE,
+    timezone_name: str = "UTC",
+    reminder_time: dt.time = dt.time(9, 0),
+    reminders_enabled: bool = True,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    red_flags: dict[str, bool] | None = None,
+    screened_on: dt.date | None = None,
+) -> Patient:
+    """A patient with their login. The login cannot reach the admin (not staff)."""
+    red_flags = red_flags or {}
+    _check_new_username(username)
+    branches = patient_validate(
+        therapist=therapist,
+        branches=branches,
+        side=side,
+        irritability=irritability,
+        timezone_name=timezone_name,
+        red_flags=red_flags,
+    )
+    User = get_user_model()
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=False)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        return Patient.objects.create(
+            user=user,
+            therapist=therapist,
+            branches=branches,
+            side=side,
+            irritability=irritability,
+            timezone=timezone_name,
+            reminder_time=reminder_time,
+            reminders_enabled=reminders_enabled,
+            red_flags=red_flags,
+            red_flags_screened_on=screened_on or timezone.localdate(),
+        )
+
+
+def patient_has_red_flag(patient: Patient) -> bool:
+    """True when the intake screen has any positive answer."""
+    return bool(positive_red_flags(patient.red_flags))
+
+
+def patient_update_settings(
+    *,
+    patient: Patient,
+    timezone_name: str | None = None,
+    reminder_time: dt.time | None = None,
+    reminders_enabled: bool | None = None,
+) -> Patient:
+    """Change the patient's own reminder settings."""
+    changed: list[str] = []
+    if timezone_name is not None:
+        try:
+            validate_timezone(timezone_name)
+        except ValidationError as exc:
+            raise ValidationError({"timezone": exc.messages}) from exc
+        patient.timezone = timezone_name
+        changed.append("timezone")
+    if reminder_time is not None:
+        patient.reminder_time = reminder_time
+        changed.append("reminder_time")
+    if reminders_enabled is not None:
+        patient.reminders_enabled = reminders_enabled
+        changed.append("reminders_enabled")
+    if changed:
+        patient.save(update_fields=changed)
+    return patient

@@ -1,0 +1,166 @@
+"""What patients report: exercise completions and check-ins."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
+from ptrx.plans.models import (
+    CheckIn,
+    Completion,
+    Notification,
+    NotificationKind,
+    Patient,
+    Plan,
+    PlanStatus,
+    Prescription,
+)
+from ptrx.plans.selectors import patient_local_today
+from ptrx.plans.services.plans import plan_pause
+from ptrx.plans.validators import validate_red_flag_answers
+
+SEEK_URGENT_CARE = "seek_urgent_care"
+
+
+def _check_scale(
+    errors: dict[str, list[str]], field: str, value: int | None, *, required: bool = True
+) -> None:
+    if value is None:
+        if required:
+            errors.setdefault(field, []).append("This field is required.")
+        return
+    if not 0 <= value <= 10:
+        errors.setdefault(field, []).append("Give a number from 0 to 10.")
+
+
+def _check_date(errors: dict[str, list[str]], day: dt.date, today: dt.date) -> None:
+    if day > today:
+        errors.setdefault("date", []).append(
+            f"{day.isoformat()} is in the future (today is {today.isoformat()})."
+        )
+
+
+def completion_log(
+    *,
+    patient: Patient,
+    prescription_id: int,
+    date: dt.date | None = None,
+    session: int = 1,
+    sets_done: int,
+    reps_done: int | None = None,
+    pain_during: int,
+    effort: int | None = None,
+    note: str = "",
+) -> tuple[Completion, bool]:
+    """Record one session of one prescription. Idempotent on (prescription, date, session):
+    a repeat returns the record already saved and False."""
+    prescription = (
+        Prescription.objects.select_related("phase__plan")
+        .filter(pk=prescription_id, phase__plan__patient=patient, phase__plan__status=PlanStatus.ACTIVE)
+        .first()
+    )
+    if prescription is None:
+        raise Prescription.DoesNotExist("No such prescription in your active plan.")
+    plan = prescription.phase.plan
+    today = patient_local_today(patient=patient)
+    date = date or today
+    errors: dict[str, list[str]] = {}
+    _check_date(errors, date, today)
+    if date < plan.start_date:
+        errors.setdefault("date", []).append(f"The plan starts on {plan.start_date.isoformat()}.")
+    if not 1 <= session <= prescription.sessions_per_day:
+        errors["session"] = [f"This exercise has {prescription.sessions_per_day} session(s) a day."]
+    _check_scale(errors, "pain_during", pain_during)
+    _check_scale(errors, "effort", effort, required=False)
+    if errors:
+        raise ValidationError(errors)
+    return Completion.objects.get_or_create(
+        prescription=prescription,
+        date=date,
+        session=session,
+        defaults={
+            "plan": plan,
+            "sets_done": sets_done,
+            "reps_done": reps_done,
+            "pain_during": pain_during,
+            "effort": effort,
+            "note": note,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    checkin: CheckIn
+    action: str | None
+
+
+def red_flag_alert_record(
+    *, patient: Patient, plan: Plan | None, local_date: dt.date, flags: tuple[str, ...]
+) -> None:
+    """Queue the therapist's red-flag alert (sent by the next sweep; once a day per patient)."""
+    questions = "\n".join(f"- {RED_FLAGS[code][1]}" for code in flags)
+    Notification.objects.get_or_create(
+        patient=patient,
+        kind=NotificationKind.RED_FLAG,
+        local_date=local_date,
+        defaults={
+            "plan": plan,
+            "subject": f"Red flag reported by {patient}",
+            "body": (
+                f"{patient} answered yes to:\n{questions}\n\n"
+                "They were told to seek urgent care and their plan is paused."
+            ),
+        },
+    )
+
+
+def checkin_record(
+    *,
+    patient: Patient,
+    date: dt.date | None = None,
+    pain_now: int,
+    pain_next_morning: int | None = None,
+    flare: bool = False,
+    red_flags: dict[str, bool] | None = None,
+    note: str = "",
+) -> CheckInResult:
+    """Record a check-in. A positive red flag pauses the active plan, keeps the flag on
+    the patient's screen (so no plan can start until a therapist clears it) and queues
+    an alert to the therapist, all in one transaction."""
+    red_flags = red_flags or {}
+    today = patient_local_today(patient=patient)
+    date = date or today
+    errors: dict[str, list[str]] = {}
+    _check_date(errors, date, today)
+    _check_scale(errors, "pain_now", pain_now)
+    _check_scale(errors, "pain_next_morning", pain_next_morning, required=False)
+    try:
+        validate_red_flag_answers(red_flags)
+    except ValidationError as exc:
+        errors["red_flags"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    flags = positive_red_flags(red_flags)
+    with transaction.atomic():
+        checkin = CheckIn.objects.create(
+            patient=patient,
+            date=date,
+            pain_now=pain_now,
+            pain_next_morning=pain_next_morning,
+            flare=flare,
+            red_flags=red_flags,
+            note=note,
+        )
+        if not flags:
+            return CheckInResult(checkin=checkin, action=None)
+        plan = Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).first()
+        if plan is not None:
+            plan_pause(plan=plan, reason="Red flag reported at check-in: " + ", ".join(flags))
+        patient.red_flags = {**patient.red_flags, **dict.fromkeys(flags, True)}
+        patient.red_flags_screened_on = date
+        patient.save(update_fields=["red_flags", "red_flags_screened_on"])
+        red_flag_alert_record(patient=patient, plan=plan, local_date=date, flags=flags)
+    return CheckInResult(checkin=checkin, action=SEEK_URGENT_CARE)

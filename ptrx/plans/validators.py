@@ -1,0 +1,54 @@
+"""Field rules shared by the services, the admin forms and the API serializers."""
+
+import functools
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+
+from ptrx.exercises.models import Branch
+from ptrx.plans.domain.red_flags import RED_FLAGS
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(name: str) -> None:
+    if name not in _time_zones():
+        raise ValidationError(
+            f'"{name}" is not a known IANA time zone (for example Europe/London).', code="timezone"
+        )
+
+
+def validate_branches(branches: object) -> None:
+    allowed = [value for value, _label in Branch.choices]
+    if not isinstance(branches, list | tuple) or not branches:
+        raise ValidationError("Give at least one branch.", code="branches")
+    unknown = [branch for branch in branches if branch not in allowed]
+    if unknown:
+        raise ValidationError(
+            f"Unknown branch {', '.join(map(str, unknown))}; use {', '.join(allowed)}.", code="branches"
+        )
+    if len(set(branches)) != len(branches):
+        raise ValidationError("A branch is listed twice.", code="branches")
+
+
+def validate_red_flag_answers(answers: object) -> None:
+    if not isinstance(answers, dict):
+        raise ValidationError(
+            "Red-flag answers must be an object of question code to true/false.", code="red_flags"
+        )
+    unknown = sorted(set(answers) - set(RED_FLAGS))
+    if unknown:
+        raise ValidationError(
+            f"Unknown red-flag question {', '.join(unknown)}; use {', '.join(RED_FLAGS)}.", code="red_flags"
+        )
+    if any(not isinstance(value, bool) for value in answers.values()):
+        raise ValidationError("Each red-flag answer must be true or false.", code="red_flags")
+
+
+def canonical_branches(branches: list[str] | tuple[str, ...]) -> list[str]:
+    """Branches in the canonical order superior, middle, inferior."""
+    order = [value for value, _label in Branch.choices]
+    return sorted(set(branches), key=order.index)

@@ -1,0 +1,49 @@
+"""factory_boy factories. Patients and plans are made through the services, as every
+writer in ptrx does; the factories only fill in the boring fields."""
+
+import datetime as dt
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from ptrx.plans.models import Patient, Plan
+from ptrx.plans.services.patients import patient_create, therapist_create
+from ptrx.plans.services.plans import plan_activate, plan_generate
+
+PASSWORD = "a-long-test-password-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_therapist(**fields: Any) -> Any:
+    fields.setdefault("username", f"therapist{next(_counter)}")
+    return therapist_create(password=PASSWORD, **fields)
+
+
+def make_patient(*, therapist: Any = None, **fields: Any) -> Patient:
+    fields.setdefault("username", f"patient{next(_counter)}")
+    fields.setdefault("branches", ["inferior"])
+    fields.setdefault("side", "left")
+    fields.setdefault("first_name", "Sam")
+    fields.setdefault("email", f"{fields['username']}@example.org")
+    return patient_create(password=PASSWORD, therapist=therapist or make_therapist(), **fields)
+
+
+def make_active_plan(patient: Patient, *, start: dt.date | None = None) -> Plan:
+    from ptrx.plans.selectors import patient_local_today
+
+    plan = plan_generate(patient=patient, start=start or patient_local_today(patient=patient))
+    return plan_activate(plan=plan, today=plan.start_date)
