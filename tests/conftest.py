@@ -10,7 +10,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from ptrx.exercises.services import library_load
-from ptrx.plans.models import Patient, Plan
+from ptrx.plans.models import Patient, Plan, Protocol
 from ptrx.plans.services.protocols import protocols_load_fixture
 from tests.factories import make_active_plan, make_patient, make_therapist
 
@@ -42,11 +42,30 @@ def _clear_cache() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def library(db: None) -> None:
-    """The exercise library and protocols, loaded as `make run` loads them."""
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # PBKDF2's deliberate slowness is half a second per patient; tests need no such cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _load_library() -> None:
     library_load()
     protocols_load_fixture()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    # Loaded once for the session; each test's transaction rolls back over it.
+    with django_db_blocker.unblock():
+        _load_library()
+
+
+@pytest.fixture
+def library(db: None) -> None:
+    """The exercise library and protocols, loaded as `make run` loads them (again after a
+    transactional test has emptied the tables)."""
+    if not Protocol.objects.exists():
+        _load_library()
 
 
 @pytest.fixture

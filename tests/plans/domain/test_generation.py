@@ -502,6 +502,29 @@ def test_a_lower_dose_at_the_same_level_is_raised_to_the_previous_phase(
     assert (bridge.sets, bridge.reps) == (2, 10)
 
 
+def test_at_the_same_level_the_emphasising_branch_sets_the_dose(
+    catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    # Phase 2 slider: superior asks for a gentle 1x5 once a day, inferior (which
+    # emphasises glides) for 1x10 twice a day; the inferior dose wins.
+    plan = plan_for(catalogue, protocols, "superior", "inferior")
+    slider = next(p for p in plan.phases[1].prescriptions if p.exercise == "supine-sciatic-slider")
+    assert (slider.reps, slider.sessions_per_day) == (10, 2)
+
+
+def test_at_the_same_level_without_emphasis_the_smaller_dose_wins(catalogue: Catalogue) -> None:
+    # Neither superior nor middle emphasises breathing.
+    def protocol(branch: str, reps: int) -> Protocol:
+        breathing = make_entry("diaphragmatic-breathing-supine", reps=reps)
+        glide = make_entry("supine-sciatic-slider")
+        return Protocol(branch, (make_phase(1, *COVERAGE[1:], breathing, glide),))
+
+    protocols = {"superior": protocol("superior", 30), "middle": protocol("middle", 20)}
+    plan = plan_for(catalogue, protocols, "superior", "middle")
+    breathing = next(p for p in plan.phases[0].prescriptions if "breathing" in p.exercise)
+    assert breathing.reps == 20
+
+
 # -- property-based: any valid patient, any start -------------------------------
 
 
