@@ -21,3 +21,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
 ]
+
+handler404 = "ptrx.api_errors.not_found"
+handler500 = "ptrx.api_errors.server_error"

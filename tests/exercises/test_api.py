@@ -34,7 +34,10 @@ def test_list_is_paginated_with_every_field(api):
     [
         ("category=neurodynamic_glide", lambda e: e["category"] == "neurodynamic_glide"),
         ("branch=superior", lambda e: "superior" in e["branches"]),
-        ("category=gluteal_strength&branch=inferior", lambda e: e["category"] == "gluteal_strength" and "inferior" in e["branches"]),
+        (
+            "category=gluteal_strength&branch=inferior",
+            lambda e: e["category"] == "gluteal_strength" and "inferior" in e["branches"],
+        ),
     ],
 )
 def test_filters(api, query, check):

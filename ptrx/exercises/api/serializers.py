@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ptrx.exercises.models import Branch, Category, Exercise
+from ptrx.exercises.models import Branch, Category, Exercise, Position
 
 
 def choice_field(choices: list[tuple[str, str]], **kwargs: Any) -> serializers.ChoiceField:
@@ -25,13 +25,17 @@ class ExerciseQuerySerializer(serializers.Serializer[dict[str, str]]):
 
 class ExerciseSerializer(serializers.ModelSerializer[Exercise]):
     progression: serializers.SlugRelatedField[Exercise] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     regression = serializers.SerializerMethodField()
     branches = serializers.ListField(child=serializers.ChoiceField(choices=Branch.choices))
     instructions = serializers.ListField(child=serializers.CharField())
     cues = serializers.ListField(child=serializers.CharField())
     cautions = serializers.ListField(child=serializers.CharField())
+    # Empty when the exercise has no video or picture.
+    media_url = serializers.CharField(read_only=True)
+    # Empty for education items, which are not done in a position.
+    position = serializers.ChoiceField(choices=Position.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Exercise

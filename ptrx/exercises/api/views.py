@@ -13,7 +13,7 @@ from ptrx.exercises.selectors import exercise_list
 @extend_schema_view(
     get=extend_schema(
         parameters=[ExerciseQuerySerializer],
-        responses={200: ExerciseSerializer(many=True), **ERROR_RESPONSES(400, 401)},
+        responses={200: ExerciseSerializer(many=True), **ERROR_RESPONSES(400, 401, 404)},
     )
 )
 class ExerciseListView(generics.ListAPIView[Exercise]):

@@ -6,21 +6,31 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ptrx.exercises.models import Exercise
-from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription
+from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
 
 HH_MM = "%H:%M"
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "18:30"})
+class LocalTimeField(serializers.TimeField):
+    """A local wall-clock time written HH:MM."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=HH_MM, input_formats=[HH_MM], **kwargs)
 
 
 class MeSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     timezone = serializers.CharField(max_length=64, required=False)
-    reminder_time = serializers.TimeField(format=HH_MM, input_formats=[HH_MM], required=False)
+    reminder_time = LocalTimeField(required=False)
     reminders_enabled = serializers.BooleanField(required=False)
     reminder_channel = serializers.CharField(read_only=True)
 
 
 class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
+    # Empty when the exercise has no video or picture.
+    media_url = serializers.CharField(read_only=True)
     instructions = serializers.ListField(child=serializers.CharField())
     cues = serializers.ListField(child=serializers.CharField())
     cautions = serializers.ListField(child=serializers.CharField())
@@ -34,6 +44,8 @@ class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
 class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
     exercise = ExerciseBriefSerializer(read_only=True)
     days_of_week = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6))
+    # Empty when the exercise is not done one side at a time.
+    side = serializers.ChoiceField(choices=Side.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Prescription

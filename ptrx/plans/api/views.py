@@ -34,6 +34,8 @@ from ptrx.plans.services.patients import patient_update_settings
 from ptrx.plans.services.reports import checkin_record, completion_log
 
 READ_ERRORS = ERROR_RESPONSES(401, 403)
+# Lists answer 404 for a page number past the end.
+LIST_ERRORS = ERROR_RESPONSES(401, 403, 404)
 WRITE_ERRORS = ERROR_RESPONSES(400, 401, 403, 429)
 
 
@@ -95,7 +97,7 @@ class MeView(PatientView):
         return Response(s.MeSerializer(patient).data)
 
 
-@extend_schema_view(get=extend_schema(responses={200: s.PlanSummarySerializer(many=True), **READ_ERRORS}))
+@extend_schema_view(get=extend_schema(responses={200: s.PlanSummarySerializer(many=True), **LIST_ERRORS}))
 class PlanListView(PatientListView):
     """The patient's plans (drafts are not shown)."""
 
@@ -132,7 +134,7 @@ class TodayView(PatientView):
 @extend_schema_view(
     get=extend_schema(
         parameters=[s.CompletionQuerySerializer],
-        responses={200: s.CompletionSerializer(many=True), **ERROR_RESPONSES(400, 401, 403)},
+        responses={200: s.CompletionSerializer(many=True), **ERROR_RESPONSES(400, 401, 403, 404)},
     )
 )
 class CompletionListView(PatientListView):
@@ -165,7 +167,7 @@ class CompletionListView(PatientListView):
         )
 
 
-@extend_schema_view(get=extend_schema(responses={200: s.CheckInSerializer(many=True), **READ_ERRORS}))
+@extend_schema_view(get=extend_schema(responses={200: s.CheckInSerializer(many=True), **LIST_ERRORS}))
 class CheckInListView(PatientListView):
     """The patient's check-ins; POST records one (with the red-flag screen)."""
 
@@ -200,7 +202,7 @@ class AdherenceView(PatientView):
         return Response(s.AdherenceSerializer(summary).data)
 
 
-@extend_schema_view(get=extend_schema(responses={200: s.NotificationSerializer(many=True), **READ_ERRORS}))
+@extend_schema_view(get=extend_schema(responses={200: s.NotificationSerializer(many=True), **LIST_ERRORS}))
 class NotificationListView(PatientListView):
     """Reminders and messages sent to the patient."""
 
