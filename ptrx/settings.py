@@ -216,6 +216,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
+# The embedded default keeps its state in VAR_DIR; make sure its folders exist
+# so a fresh checkout runs without a set-up step.
+for _folder in (VAR_DIR, VAR_DIR / "outbox", BROKER_DIR, VAR_DIR / "broker-control"):
+    _folder.mkdir(parents=True, exist_ok=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
