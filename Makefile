@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py load_library
 	$(PY) manage.py load_protocols
 	$(PY) manage.py seed_demo
-	$(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
