@@ -377,3 +377,19 @@ def test_writes_are_throttled_with_retry_after(api, started_plan, monkeypatch):
     assert codes == [201, 201, 201, 429]
     assert int(api.post("/api/v1/me/checkins/", {"pain_now": 1})["Retry-After"]) > 0
     assert api.get("/api/v1/me/").status_code == 200  # reads are not counted
+
+
+def test_writes_succeed_while_the_broker_is_down(api, started_plan, monkeypatch):
+    from ptrx.celery import app as celery_app
+
+    # Nothing listens on port 1: any request that touched the broker would fail.
+    for key in ("broker_url", "broker_write_url", "broker_read_url"):
+        monkeypatch.setitem(celery_app.conf, key, "redis://127.0.0.1:1/0")
+    item = first_item(api, START)
+    logged = api.post(
+        "/api/v1/me/completions/", {"prescription": item["prescription"], "date": START.isoformat(), "sets_done": 1, "pain_during": 2}
+    )
+    flagged = api.post("/api/v1/me/checkins/", {"pain_now": 5, "red_flags": {"saddle_numbness": True}})
+    assert (logged.status_code, flagged.status_code) == (201, 201)
+    assert flagged.json()["action"] == "seek_urgent_care"
+    assert Notification.objects.filter(kind="red_flag", status="pending").count() == 1
