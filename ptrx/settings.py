@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -134,9 +135,40 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 
+# A task still running when the broker connection drops finishes (its sends are
+# claimed and recorded in the database); its redelivery then finds nothing to claim.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
 REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=300)
 REMINDER_SEND_WINDOW_HOURS = env.int("REMINDER_SEND_WINDOW_HOURS", default=3)
 APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000/")
+
+# One beat, UTC entries only (never one per patient: that breaks on clock changes).
+# The sweep finds what is due in each patient's local time; the hourly jobs act once
+# per plan (or therapist) and local (or UTC) date, so running them often is harmless,
+# and a job that waited in the queue past its next run is dropped (`expires`).
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-reminders": {
+        "task": "ptrx.plans.tasks.dispatch_due_reminders",
+        "schedule": timedelta(seconds=REMINDER_SWEEP_SECONDS),
+        "options": {"expires": REMINDER_SWEEP_SECONDS},
+    },
+    "snapshot-adherence": {
+        "task": "ptrx.plans.tasks.snapshot_adherence",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    "evaluate-progress": {
+        "task": "ptrx.plans.tasks.evaluate_progress",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
+    },
+    "therapist-digest": {
+        "task": "ptrx.plans.tasks.therapist_digest",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 3000},
+    },
+}
 
 # --- email --------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -44,6 +44,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ("user__username",)
+        # The reminder sweep selects patients by zone and a reminder-time range.
+        indexes = [models.Index(fields=["timezone", "reminder_time"], name="patient_zone_reminder_time")]
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
@@ -314,6 +316,8 @@ class Notification(models.Model):
     send_before = models.DateTimeField(null=True, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
+    # The HTML alternative of `body`, rendered with it; blank sends text only.
+    html_body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -343,3 +347,30 @@ class AdherenceSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.date}: {self.completed}/{self.prescribed}"
+
+
+class TherapistDigest(models.Model):
+    """The outbox row of a therapist's daily digest: the unique key sends it once a day."""
+
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    date = models.DateField(help_text="UTC date of the digest")
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_before = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-date", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["therapist", "date"], name="therapist_digest_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest {self.date} for {self.therapist} ({self.status})"

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ptrx.plans.domain.red_flags import positive_red_flags
-from ptrx.plans.models import Irritability, Patient, Side
+from ptrx.plans.models import Irritability, Patient, Plan, PlanStatus, Side
+from ptrx.plans.services.plans import plan_pause
 from ptrx.plans.validators import (
     canonical_branches,
     validate_branches,
@@ -22,7 +23,8 @@ from ptrx.plans.validators import (
 THERAPISTS_GROUP = "Therapists"
 
 
-def _check_new_username(username: str) -> None:
+def username_validate(username: str) -> None:
+    """A username that is well formed and not taken yet."""
     User = get_user_model()
     if not username or not username.strip():
         raise ValidationError({"username": "A username is required."})
@@ -35,7 +37,7 @@ def therapist_create(
     *, username: str, password: str, email: str = "", first_name: str = "", last_name: str = ""
 ) -> AbstractUser:
     """A staff user in the Therapists group, able to use the admin for their own patients."""
-    _check_new_username(username)
+    username_validate(username)
     User = get_user_model()
     user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True)
     try:
@@ -101,7 +103,7 @@ def patient_create(
 ) -> Patient:
     """A patient with their login. The login cannot reach the admin (not staff)."""
     red_flags = red_flags or {}
-    _check_new_username(username)
+    username_validate(username)
     branches = patient_validate(
         therapist=therapist,
         branches=branches,
@@ -163,3 +165,53 @@ def patient_update_settings(
     if changed:
         patient.save(update_fields=changed)
     return patient
+
+
+def patient_update(
+    *,
+    patient: Patient,
+    therapist: Any,
+    branches: list[str],
+    side: str,
+    irritability: str,
+    timezone_name: str,
+    reminder_time: dt.time,
+    reminders_enabled: bool,
+    first_name: str,
+    last_name: str,
+    email: str,
+    red_flags: dict[str, bool],
+    screened_on: dt.date | None,
+) -> list[Plan]:
+    """Change a patient's details and intake screen. A positive screen pauses their
+    active plan, as a red flag at check-in does; returns the plans it paused."""
+    branches = patient_validate(
+        therapist=therapist,
+        branches=branches,
+        side=side,
+        irritability=irritability,
+        timezone_name=timezone_name,
+        red_flags=red_flags,
+    )
+    flags = positive_red_flags(red_flags)
+    with transaction.atomic():
+        patient.therapist = therapist
+        patient.branches = branches
+        patient.side = side
+        patient.irritability = irritability
+        patient.timezone = timezone_name
+        patient.reminder_time = reminder_time
+        patient.reminders_enabled = reminders_enabled
+        patient.red_flags = red_flags
+        patient.red_flags_screened_on = screened_on
+        patient.save()
+        user = patient.user
+        user.first_name, user.last_name, user.email = first_name, last_name, email
+        user.save(update_fields=["first_name", "last_name", "email"])
+        paused = []
+        if flags:
+            for plan in Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE):
+                paused.append(
+                    plan_pause(plan=plan, reason="Red flag recorded by the therapist: " + ", ".join(flags))
+                )
+    return paused
