@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from ptrx.auth_views import LogoutView, TokenView
 from ptrx.health import healthz
 
+admin.site.site_header = "ptrx: home exercise plans"
+admin.site.site_title = "ptrx"
+admin.site.index_title = "Patients, plans and the exercise library"
+
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
