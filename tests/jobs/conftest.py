@@ -76,6 +76,8 @@ def make_celery_app(broker_dir: Path) -> Iterator[Callable[..., Celery]]:
             if name.startswith("CELERY_")
         }
         conf["task_default_queue"] = f"ptrx-test-{uuid.uuid4().hex[:10]}"
+        # Leave pytest's log capture in place when a worker starts.
+        conf["worker_hijack_root_logger"] = False
         if broker_url:
             conf["broker_url"] = broker_url
             conf["broker_transport_options"] = {"visibility_timeout": 3600}

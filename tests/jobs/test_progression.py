@@ -137,7 +137,8 @@ def test_missed_sessions_hold_the_plan_where_it_is(library: None, celery_app: Ce
 def test_a_red_pain_day_and_a_flare_step_the_plan_back_and_alert_the_therapist(
     library: None, celery_app: Celery, today: dt.date
 ) -> None:
-    patient = patient_in_phase(today, phase=3)
+    # Stepping back is applied even without auto_progress: it is the conservative move.
+    patient = patient_in_phase(today, phase=3, auto_progress=False)
     log_week(patient, today, pain={3: 7})
     checkin_record(patient=patient, date=today - dt.timedelta(days=2), pain_now=6, flare=True)
 

@@ -102,7 +102,7 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def join_words(words: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """Words joined as in a sentence: a; a and b; a, b and c."""
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
@@ -184,6 +184,10 @@ def due_window(*, zone: zoneinfo.ZoneInfo, now: dt.datetime, window: dt.timedelt
 
 @dataclass
 class DispatchReport:
+    """What one sweep did. `created` counts the reminders it inserted or found inserted
+    by a concurrent sweep (the unique key keeps one); `enqueued_ids` are the rows it
+    handed to the broker (or tried to, when the broker is down)."""
+
     created: int = 0
     requeued: int = 0
     expired: int = 0
@@ -218,7 +222,7 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
 
     windows = _due_windows(now=now, window=window)
     for zone_batch in _batched(windows, ZONES_PER_QUERY):
-        for candidates in _batched(_candidates(zone_batch, window=window), CANDIDATE_CHUNK):
+        for candidates in _batched(_candidates(zone_batch, now=now, window=window), CANDIDATE_CHUNK):
             with transaction.atomic():
                 rows = _reminder_rows(candidates)
                 Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -249,7 +253,9 @@ def _due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[DueWindow]:
     return windows
 
 
-def _candidates(windows: Sequence[DueWindow], *, window: dt.timedelta) -> Iterator[_Candidate]:
+def _candidates(
+    windows: Sequence[DueWindow], *, now: dt.datetime, window: dt.timedelta
+) -> Iterator[_Candidate]:
     """Active plans of patients with reminders on, whose reminder time is due now and
     who have no reminder for their local today yet: one query for up to ZONES_PER_QUERY zones."""
     by_zone = {due.zone.key: due for due in windows}
@@ -280,6 +286,8 @@ def _candidates(windows: Sequence[DueWindow], *, window: dt.timedelta) -> Iterat
     for plan in list(plans):
         due = by_zone[plan["patient__timezone"]]
         at = reminder_instant(day=due.local_date, at=plan["patient__reminder_time"], zone=due.zone)
+        if not at <= now < at + window:  # the exact rule, past the query's whole-second range
+            continue
         yield _Candidate(
             plan_id=plan["id"],
             patient_id=plan["patient_id"],
@@ -309,9 +317,13 @@ def _reminder_rows(candidates: Sequence[_Candidate]) -> list[Notification]:
     plan_ids = [c.plan_id for c in candidates]
     dates = {c.local_date for c in candidates}
     schedule: dict[int, list[_Scheduled]] = defaultdict(list)
-    for row in Prescription.objects.filter(
-        phase__plan_id__in=plan_ids, phase__number=F("phase__plan__current_phase")
-    ).values("id", "phase__plan_id", "exercise__category", "sessions_per_day", "days_of_week"):
+    for row in (
+        Prescription.objects.filter(
+            phase__plan_id__in=plan_ids, phase__number=F("phase__plan__current_phase")
+        )
+        .order_by("order", "pk")
+        .values("id", "phase__plan_id", "exercise__category", "sessions_per_day", "days_of_week")
+    ):
         schedule[row["phase__plan_id"]].append(
             _Scheduled(
                 prescription_id=row["id"],
