@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ptrx.plans.domain.red_flags import positive_red_flags
-from ptrx.plans.models import Irritability, Patient, Plan, PlanStatus, Side
-from ptrx.plans.services.plans import plan_pause
+from ptrx.plans.models import Irritability, Patient, Plan, Side
+from ptrx.plans.services.plans import plans_pause_for_red_flags
 from ptrx.plans.validators import (
     canonical_branches,
     validate_branches,
@@ -208,10 +208,6 @@ def patient_update(
         user = patient.user
         user.first_name, user.last_name, user.email = first_name, last_name, email
         user.save(update_fields=["first_name", "last_name", "email"])
-        paused = []
-        if flags:
-            for plan in Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE):
-                paused.append(
-                    plan_pause(plan=plan, reason="Red flag recorded by the therapist: " + ", ".join(flags))
-                )
-    return paused
+        if not flags:
+            return []
+        return plans_pause_for_red_flags(patient=patient, flags=flags, source="recorded by the therapist")

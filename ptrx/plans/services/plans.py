@@ -150,6 +150,14 @@ def plan_pause(*, plan: Plan, reason: str = "") -> Plan:
     return _plan_move(plan=plan, to=PlanStatus.PAUSED, reason=reason)
 
 
+def plans_pause_for_red_flags(*, patient: Patient, flags: tuple[str, ...], source: str) -> list[Plan]:
+    """Pause the patient's active plan because of positive red flags (CLINICAL.md §5);
+    returns the plans paused. `source` says who reported them, for the reason shown."""
+    reason = f"Red flag {source}: " + ", ".join(flags)
+    active = Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE)
+    return [plan_pause(plan=plan, reason=reason) for plan in active]
+
+
 def plan_complete(*, plan: Plan) -> Plan:
     """Mark an active or paused plan as finished."""
     return _plan_move(plan=plan, to=PlanStatus.COMPLETED)

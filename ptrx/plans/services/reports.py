@@ -18,7 +18,7 @@ from ptrx.plans.models import (
     Prescription,
 )
 from ptrx.plans.selectors import patient_local_today
-from ptrx.plans.services.plans import plan_pause
+from ptrx.plans.services.plans import plans_pause_for_red_flags
 from ptrx.plans.validators import validate_red_flag_answers
 
 SEEK_URGENT_CARE = "seek_urgent_care"
@@ -156,11 +156,11 @@ def checkin_record(
         )
         if not flags:
             return CheckInResult(checkin=checkin, action=None)
-        plan = Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).first()
-        if plan is not None:
-            plan_pause(plan=plan, reason="Red flag reported at check-in: " + ", ".join(flags))
+        paused = plans_pause_for_red_flags(patient=patient, flags=flags, source="reported at check-in")
         patient.red_flags = {**patient.red_flags, **dict.fromkeys(flags, True)}
         patient.red_flags_screened_on = date
         patient.save(update_fields=["red_flags", "red_flags_screened_on"])
-        red_flag_alert_record(patient=patient, plan=plan, local_date=date, flags=flags)
+        red_flag_alert_record(
+            patient=patient, plan=paused[0] if paused else None, local_date=date, flags=flags
+        )
     return CheckInResult(checkin=checkin, action=SEEK_URGENT_CARE)
