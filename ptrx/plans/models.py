@@ -296,16 +296,9 @@ class NotificationStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class Notification(models.Model):
-    """The outbox: one row per message, the unique key makes each effect happen once."""
+class OutboxMessage(models.Model):
+    """An email waiting in the database outbox; senders claim it before sending."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
-    plan = models.ForeignKey(
-        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
-    )
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    local_date = models.DateField()
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     status = models.CharField(
         max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
@@ -319,6 +312,21 @@ class Notification(models.Model):
     # The HTML alternative of `body`, rendered with it; blank sends text only.
     html_body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class Notification(OutboxMessage):
+    """The outbox: one row per message, the unique key makes each effect happen once."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    local_date = models.DateField()
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -349,22 +357,11 @@ class AdherenceSnapshot(models.Model):
         return f"{self.plan_id} {self.date}: {self.completed}/{self.prescribed}"
 
 
-class TherapistDigest(models.Model):
+class TherapistDigest(OutboxMessage):
     """The outbox row of a therapist's daily digest: the unique key sends it once a day."""
 
     therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
     date = models.DateField(help_text="UTC date of the digest")
-    status = models.CharField(
-        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    send_before = models.DateTimeField(null=True, blank=True)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
-    html_body = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-date", "-id")
