@@ -85,7 +85,9 @@ def test_bad_input_exits_with_a_message_and_writes_nothing(dr_jones, change, mes
     assert not Plan.objects.exists()
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--branch", "lateral"), ("--side", "middle"), ("--irritability", "extreme")])
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--branch", "lateral"), ("--side", "middle"), ("--irritability", "extreme")]
+)
 def test_unknown_choices_exit_non_zero(dr_jones, flag, value):
     options = {"--branch": "inferior", "--side": "left"}
     options[flag] = value
@@ -97,7 +99,18 @@ def test_unknown_choices_exit_non_zero(dr_jones, flag, value):
 
 def test_existing_username_is_refused(dr_jones):
     with pytest.raises(CommandError, match="already exists"):
-        run("create_patient", "drjones", "--password", PASSWORD, "--therapist", "drjones", "--branch", "inferior", "--side", "left")
+        run(
+            "create_patient",
+            "drjones",
+            "--password",
+            PASSWORD,
+            "--therapist",
+            "drjones",
+            "--branch",
+            "inferior",
+            "--side",
+            "left",
+        )
     with pytest.raises(CommandError, match="already exists"):
         run("create_therapist", "drjones", "--password", PASSWORD)
     assert not Patient.objects.exists()

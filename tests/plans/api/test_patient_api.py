@@ -387,7 +387,8 @@ def test_writes_succeed_while_the_broker_is_down(api, started_plan, monkeypatch)
         monkeypatch.setitem(celery_app.conf, key, "redis://127.0.0.1:1/0")
     item = first_item(api, START)
     logged = api.post(
-        "/api/v1/me/completions/", {"prescription": item["prescription"], "date": START.isoformat(), "sets_done": 1, "pain_during": 2}
+        "/api/v1/me/completions/",
+        {"prescription": item["prescription"], "date": START.isoformat(), "sets_done": 1, "pain_during": 2},
     )
     flagged = api.post("/api/v1/me/checkins/", {"pain_now": 5, "red_flags": {"saddle_numbness": True}})
     assert (logged.status_code, flagged.status_code) == (201, 201)
