@@ -4,8 +4,9 @@ import datetime as dt
 import functools
 import operator
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -15,6 +16,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
@@ -44,6 +46,8 @@ from ptrx.plans.models import (
     ProgressionDecision,
 )
 from ptrx.plans.models import Protocol as ProtocolModel
+from ptrx.plans.models import ProtocolEntry as ProtocolEntryModel
+from ptrx.plans.models import ProtocolPhase as ProtocolPhaseModel
 
 
 def catalogue_load() -> Catalogue:
@@ -71,38 +75,60 @@ def catalogue_load() -> Catalogue:
 
 
 def protocols_load() -> Mapping[str, Protocol]:
-    """Every protocol in the database, keyed by branch."""
-    protocols = ProtocolModel.objects.prefetch_related("phases__entries__exercise")
-    return {
-        protocol.branch: Protocol(
-            branch=protocol.branch,
-            name=protocol.name,
-            phases=tuple(
-                ProtocolPhase(
-                    number=phase.number,
-                    name=phase.name,
-                    goal=phase.goal,
-                    min_weeks=phase.min_weeks,
-                    typical_weeks=phase.typical_weeks,
-                    entries=tuple(
-                        ProtocolEntry(
-                            exercise=entry.exercise.slug,
-                            dose=Dose(
-                                sets=entry.sets,
-                                reps=entry.reps,
-                                hold_seconds=entry.hold_seconds,
-                                sessions_per_day=entry.sessions_per_day,
-                                days_per_week=entry.days_per_week,
-                            ),
-                            notes=entry.notes,
-                        )
-                        for entry in phase.entries.all()
-                    ),
-                )
-                for phase in protocol.phases.all()
-            ),
+    """Every protocol in the database, keyed by branch.
+
+    Three queries of plain rows (no model instances, no exercise content): plan
+    generation reads every protocol for every plan it makes.
+    """
+    entries: dict[int, list[ProtocolEntry]] = {}
+    for phase_id, slug, sets, reps, hold, sessions, days, notes in ProtocolEntryModel.objects.order_by(
+        "phase_id", "id"
+    ).values_list(
+        "phase_id",
+        "exercise__slug",
+        "sets",
+        "reps",
+        "hold_seconds",
+        "sessions_per_day",
+        "days_per_week",
+        "notes",
+    ):
+        entries.setdefault(phase_id, []).append(
+            ProtocolEntry(
+                exercise=slug,
+                dose=Dose(
+                    sets=sets, reps=reps, hold_seconds=hold, sessions_per_day=sessions, days_per_week=days
+                ),
+                notes=notes,
+            )
         )
-        for protocol in protocols
+    phases: dict[int, list[ProtocolPhase]] = {}
+    for (
+        phase_id,
+        protocol_id,
+        number,
+        name,
+        goal,
+        min_weeks,
+        typical_weeks,
+    ) in ProtocolPhaseModel.objects.order_by("protocol_id", "number").values_list(
+        "id", "protocol_id", "number", "name", "goal", "min_weeks", "typical_weeks"
+    ):
+        phases.setdefault(protocol_id, []).append(
+            ProtocolPhase(
+                number=number,
+                name=name,
+                goal=goal,
+                min_weeks=min_weeks,
+                typical_weeks=typical_weeks,
+                entries=tuple(entries.get(phase_id, ())),
+            )
+        )
+    return {
+        branch: Protocol(branch=branch, name=name, phases=tuple(phases.get(protocol_id, ())))
+        for protocol_id, branch, name in ProtocolModel.objects.order_by("pk").values_list(
+            "id", "branch", "name"
+        )
     }
 
 
@@ -123,11 +149,16 @@ def plan_get_active(*, patient: Patient) -> Plan | None:
 
 def plan_with_prescriptions(*, plans: QuerySet[Plan]) -> QuerySet[Plan]:
     """Plans with phases, prescriptions and exercises loaded in a fixed number of queries."""
+    # Explicit orderings within one plan and one phase: the models' default orderings
+    # would join the plan (and its ordering) into both prefetch queries for nothing.
     return plans.prefetch_related(
         Prefetch(
             "phases",
-            queryset=Phase.objects.prefetch_related(
-                Prefetch("prescriptions", queryset=Prescription.objects.select_related("exercise"))
+            queryset=Phase.objects.order_by("number").prefetch_related(
+                Prefetch(
+                    "prescriptions",
+                    queryset=Prescription.objects.select_related("exercise").order_by("order", "id"),
+                )
             ),
         )
     )
@@ -169,26 +200,51 @@ class Today:
 
 
 def today_for(*, patient: Patient, day: dt.date | None = None) -> Today:
-    """What the patient's active plan asks of them on `day` (their local today by default)."""
+    """What the patient's active plan asks of them on `day` (their local today by default).
+
+    One query when the current phase has prescriptions: they come with their phase,
+    plan and exercise, and the sessions logged on `day`.
+    """
     day = day or patient_local_today(patient=patient)
-    plan = plan_get_active(patient=patient)
-    if plan is None:
-        return Today(date=day, plan=None, phase=None)
-    phase = Phase.objects.filter(plan=plan, number=plan.current_phase).first()
+    # A correlated count rather than a join and GROUP BY over every selected column.
+    logged = (
+        Completion.objects.filter(prescription=OuterRef("pk"), date=day)
+        .order_by()
+        .values("prescription")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    prescriptions = list(
+        Prescription.objects.filter(
+            phase__plan__patient=patient,
+            phase__plan__status=PlanStatus.ACTIVE,
+            phase__number=F("phase__plan__current_phase"),
+        )
+        .select_related("phase__plan", "exercise")
+        .annotate(sessions_done=Coalesce(Subquery(logged, output_field=IntegerField()), 0))
+        .order_by("order", "id")
+    )
+    phase: Phase | None
+    if prescriptions:
+        phase = prescriptions[0].phase
+        plan = phase.plan
+    else:
+        active = plan_get_active(patient=patient)
+        if active is None:
+            return Today(date=day, plan=None, phase=None)
+        plan = active
+        phase = Phase.objects.filter(plan=plan, number=plan.current_phase).first()
     if phase is None or day < plan.start_date:
         return Today(date=day, plan=plan, phase=phase)
-    prescriptions = [
-        p
-        for p in phase.prescriptions.select_related("exercise").annotate(
-            sessions_done=Count("completions", filter=Q(completions__date=day))
-        )
-        if prescription_due_on(p, day)
-    ]
     return Today(
         date=day,
         plan=plan,
         phase=phase,
-        items=[TodayItem(prescription=p, sessions_done=p.sessions_done) for p in prescriptions],
+        items=[
+            TodayItem(prescription=p, sessions_done=p.sessions_done)  # type: ignore[attr-defined]
+            for p in prescriptions
+            if prescription_due_on(p, day)
+        ],
     )
 
 
@@ -224,12 +280,95 @@ class Adherence:
         return cls(start=start, end=end, prescribed=0, completed=0, streak_days=0, by_exercise=[], by_day=[])
 
 
-def _phase_on(phases: list[Phase], plan: Plan, day: dt.date) -> Phase | None:
+@dataclass(frozen=True)
+class _Scheduled:
+    """A prescription as adherence counts it."""
+
+    pk: int
+    slug: str
+    name: str
+    sessions_per_day: int
+    days_of_week: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _PhaseSchedule:
+    started_on: dt.date | None
+    ended_on: dt.date | None
+    prescriptions: list[_Scheduled]
+
+
+def _schedule_rows(phases: QuerySet[Phase]) -> Any:
+    return phases.order_by("plan_id", "number", "prescriptions__order", "prescriptions__id").values_list(
+        "plan_id",
+        "id",
+        "started_on",
+        "ended_on",
+        "prescriptions__id",
+        "prescriptions__sessions_per_day",
+        "prescriptions__days_of_week",
+        "prescriptions__exercise__slug",
+        "prescriptions__exercise__name",
+    )
+
+
+def _schedules(rows: Any) -> dict[int, list[_PhaseSchedule]]:
+    """Per plan, its phases in order, each with its prescriptions (from _schedule_rows)."""
+    by_plan: dict[int, dict[int, _PhaseSchedule]] = {}
+    for plan_id, phase_id, started_on, ended_on, pk, sessions, days, slug, name in rows:
+        phases = by_plan.setdefault(plan_id, {})
+        phase = phases.get(phase_id)
+        if phase is None:
+            phase = phases[phase_id] = _PhaseSchedule(started_on, ended_on, [])
+        if pk is not None:
+            phase.prescriptions.append(_Scheduled(pk, slug, name, sessions, frozenset(days)))
+    return {plan_id: list(phases.values()) for plan_id, phases in by_plan.items()}
+
+
+def _phase_on(phases: list[_PhaseSchedule], day: dt.date) -> _PhaseSchedule | None:
     """The phase in force on `day`: the one whose [started_on, ended_on) covers it."""
     for phase in phases:
         if phase.started_on and phase.started_on <= day and (phase.ended_on is None or day < phase.ended_on):
             return phase
     return None
+
+
+@dataclass
+class _Tally:
+    by_day: list[tuple[dt.date, int, int]] = field(default_factory=list)
+    # prescription pk -> [prescribed, completed], in the order first due
+    per_prescription: dict[int, list[int]] = field(default_factory=dict)
+    prescriptions: dict[int, _Scheduled] = field(default_factory=dict)
+
+
+def _tally(
+    plan: Plan,
+    phases: list[_PhaseSchedule],
+    done: Mapping[tuple[int, dt.date], int],
+    start: dt.date,
+    end: dt.date,
+) -> _Tally:
+    """Prescribed and completed session-items, day by day and per prescription."""
+    tally = _Tally()
+    day = start
+    while day <= end:
+        phase = _phase_on(phases, day) if day >= plan.start_date else None
+        weekday = day.weekday()
+        prescribed_today = completed_today = 0
+        for prescription in phase.prescriptions if phase else ():
+            if weekday not in prescription.days_of_week:
+                continue
+            due = prescription.sessions_per_day
+            got = min(done.get((prescription.pk, day), 0), due)
+            prescribed_today += due
+            completed_today += got
+            totals = tally.per_prescription.setdefault(prescription.pk, [0, 0])
+            totals[0] += due
+            totals[1] += got
+            tally.prescriptions[prescription.pk] = prescription
+        tally.by_day.append((day, prescribed_today, completed_today))
+        day += dt.timedelta(days=1)
+    return tally
 
 
 def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
@@ -239,35 +378,19 @@ def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
     The streak counts consecutive days, back from `end`, on which every due
     session-item was done; rest days neither break nor extend it. A day with
     nothing done yet at `end` does not break the streak (the day is not over).
+    Two queries, whatever the plan's size or the window.
     """
-    phases = list(plan_with_prescriptions(plans=Plan.objects.filter(pk=plan.pk)).get().phases.all())
-    done: dict[tuple[int, dt.date], int] = {}
-    for row in (
-        Completion.objects.filter(plan=plan, date__gte=start, date__lte=end)
+    phases = _schedules(_schedule_rows(Phase.objects.filter(plan_id=plan.pk))).get(plan.pk, [])
+    done: dict[tuple[int, dt.date], int] = {
+        (prescription_id, date): n
+        for prescription_id, date, n in Completion.objects.filter(plan=plan, date__gte=start, date__lte=end)
+        .order_by()
         .values("prescription_id", "date")
         .annotate(n=Count("id"))
-    ):
-        done[(row["prescription_id"], row["date"])] = row["n"]
-    per_exercise: dict[int, list[int]] = {}
-    names: dict[int, Prescription] = {}
-    by_day: list[tuple[dt.date, int, int]] = []
-    day = start
-    while day <= end:
-        phase = _phase_on(phases, plan, day) if day >= plan.start_date else None
-        prescribed_today = completed_today = 0
-        for prescription in phase.prescriptions.all() if phase else ():
-            if not prescription_due_on(prescription, day):
-                continue
-            due = prescription.sessions_per_day
-            got = min(done.get((prescription.pk, day), 0), due)
-            prescribed_today += due
-            completed_today += got
-            totals = per_exercise.setdefault(prescription.pk, [0, 0])
-            totals[0] += due
-            totals[1] += got
-            names[prescription.pk] = prescription
-        by_day.append((day, prescribed_today, completed_today))
-        day += dt.timedelta(days=1)
+        .values_list("prescription_id", "date", "n")
+    }
+    tally = _tally(plan, phases, done, start, end)
+    by_day = tally.by_day
     streak = 0
     for index, (day, prescribed, completed) in enumerate(reversed(by_day)):
         if prescribed == 0:
@@ -286,15 +409,51 @@ def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
         streak_days=streak,
         by_exercise=[
             ExerciseAdherence(
-                exercise=names[pk].exercise.slug,
-                name=names[pk].exercise.name,
+                exercise=tally.prescriptions[pk].slug,
+                name=tally.prescriptions[pk].name,
                 prescribed=totals[0],
                 completed=totals[1],
             )
-            for pk, totals in per_exercise.items()
+            for pk, totals in tally.per_prescription.items()
         ],
         by_day=by_day,
     )
+
+
+def adherence_by_day_many(
+    *, windows: Sequence[tuple[Plan, dt.date, dt.date]]
+) -> dict[int, list[tuple[dt.date, int, int]]]:
+    """For each (plan, start, end): `adherence_summary(plan=plan, start=start, end=end).by_day`,
+    keyed by plan id, for all of them in two queries.
+
+    For the jobs that go over every active plan (snapshots, progression): they can
+    pass chunks of a few hundred plans instead of asking plan by plan.
+    """
+    if not windows:
+        return {}
+    plan_ids = [plan.pk for plan, _start, _end in windows]
+    first = min(start for _plan, start, _end in windows)
+    last = max(end for _plan, _start, end in windows)
+    # Phases that cannot cover a day of any window are left out: the phase in force
+    # on a day is the first, by number, whose dates cover it.
+    phases = _schedules(
+        _schedule_rows(
+            Phase.objects.filter(plan_id__in=plan_ids, started_on__lte=last).exclude(ended_on__lte=first)
+        )
+    )
+    done: dict[int, dict[tuple[int, dt.date], int]] = {}
+    for plan_id, prescription_id, date, n in (
+        Completion.objects.filter(plan_id__in=plan_ids, date__gte=first, date__lte=last)
+        .order_by()
+        .values("plan_id", "prescription_id", "date")
+        .annotate(n=Count("id"))
+        .values_list("plan_id", "prescription_id", "date", "n")
+    ):
+        done.setdefault(plan_id, {})[(prescription_id, date)] = n
+    return {
+        plan.pk: _tally(plan, phases.get(plan.pk, []), done.get(plan.pk, {}), start, end).by_day
+        for plan, start, end in windows
+    }
 
 
 def notification_list(*, patient: Patient) -> QuerySet[Notification]:

@@ -28,6 +28,45 @@ class MeSerializer(serializers.Serializer[Any]):
     reminder_channel = serializers.CharField(read_only=True)
 
 
+# The plan and today endpoints render one exercise and one prescription per item.
+# DRF's generic to_representation walks every declared field through its machinery
+# (about 40% of those requests' time, docs/PERFORMANCE.md); these serializers build
+# the same dictionary directly. Their declared fields stay: they are the schema, and
+# tests/plans/api/test_serializers.py checks both renderings agree.
+
+
+def _strings(values: list[Any]) -> list[str | None]:
+    return [None if value is None else str(value) for value in values]
+
+
+def exercise_brief(exercise: Exercise) -> dict[str, Any]:
+    """ExerciseBriefSerializer's rendering of `exercise`."""
+    return {
+        "slug": str(exercise.slug),
+        "name": str(exercise.name),
+        "category": str(exercise.category),
+        "instructions": _strings(exercise.instructions),
+        "cues": _strings(exercise.cues),
+        "cautions": _strings(exercise.cautions),
+        "media_url": str(exercise.media_url),
+    }
+
+
+def prescription_detail(prescription: Prescription) -> dict[str, Any]:
+    """PrescriptionSerializer's rendering of `prescription`."""
+    return {
+        "id": prescription.pk,
+        "exercise": exercise_brief(prescription.exercise),
+        "sets": int(prescription.sets),
+        "reps": int(prescription.reps),
+        "hold_seconds": int(prescription.hold_seconds),
+        "side": str(prescription.side),
+        "sessions_per_day": int(prescription.sessions_per_day),
+        "days_of_week": [int(day) for day in prescription.days_of_week],
+        "notes": str(prescription.notes),
+    }
+
+
 class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
     # Empty when the exercise has no video or picture.
     media_url = serializers.CharField(read_only=True)
@@ -39,6 +78,9 @@ class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
         model = Exercise
         fields = ("slug", "name", "category", "instructions", "cues", "cautions", "media_url")
         read_only_fields = fields
+
+    def to_representation(self, instance: Exercise) -> dict[str, Any]:
+        return exercise_brief(instance)
 
 
 class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
@@ -54,6 +96,9 @@ class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
             "sessions_per_day", "days_of_week", "notes",
         )  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance: Prescription) -> dict[str, Any]:
+        return prescription_detail(instance)
 
 
 class PhaseSerializer(serializers.Serializer[Any]):
@@ -85,19 +130,33 @@ class PlanDetailSerializer(PlanSummarySerializer):
     def get_phases(self, plan: Plan) -> Any:
         from ptrx.plans.selectors import phase_status
 
-        return PhaseSerializer(
-            [
-                {
-                    "number": phase.number,
-                    "name": phase.name,
-                    "goal": phase.goal,
-                    "status": phase_status(plan=plan, phase=phase),
-                    "prescriptions": phase.prescriptions.all(),
-                }
-                for phase in plan.phases.all()
-            ],
-            many=True,
-        ).data
+        # PhaseSerializer's rendering, built directly (see exercise_brief).
+        return [
+            {
+                "number": int(phase.number),
+                "name": str(phase.name),
+                "goal": str(phase.goal),
+                "status": phase_status(plan=plan, phase=phase),
+                "prescriptions": [prescription_detail(p) for p in phase.prescriptions.all()],
+            }
+            for phase in plan.phases.all()
+        ]
+
+
+def today_item(item: Any) -> dict[str, Any]:
+    """TodayItemSerializer's rendering of a selectors.TodayItem."""
+    prescription = item.prescription
+    return {
+        "prescription": prescription.pk,
+        "exercise": exercise_brief(prescription.exercise),
+        "sets": int(prescription.sets),
+        "reps": int(prescription.reps),
+        "hold_seconds": int(prescription.hold_seconds),
+        "side": str(prescription.side),
+        "sessions_per_day": int(prescription.sessions_per_day),
+        "sessions_done": int(item.sessions_done),
+        "done": bool(item.done),
+    }
 
 
 class TodayItemSerializer(serializers.Serializer[Any]):
@@ -111,6 +170,9 @@ class TodayItemSerializer(serializers.Serializer[Any]):
     sessions_done = serializers.IntegerField()
     done = serializers.BooleanField()
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return today_item(instance)
+
 
 class TodaySerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
@@ -118,6 +180,15 @@ class TodaySerializer(serializers.Serializer[Any]):
     phase = serializers.IntegerField(source="phase.number", allow_null=True, default=None)
     items = TodayItemSerializer(many=True)
     complete = serializers.BooleanField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {
+            "date": instance.date.isoformat(),
+            "plan": instance.plan.pk if instance.plan is not None else None,
+            "phase": int(instance.phase.number) if instance.phase is not None else None,
+            "items": [today_item(item) for item in instance.items],
+            "complete": bool(instance.complete),
+        }
 
 
 class DateQuerySerializer(serializers.Serializer[Any]):

@@ -127,7 +127,8 @@ class TodayView(PatientView):
         responses={200: s.TodaySerializer, **ERROR_RESPONSES(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        day = _query(s.DateQuerySerializer, request).get("date")
+        # Without a query string (the app's usual call) there is nothing to validate.
+        day = _query(s.DateQuerySerializer, request).get("date") if request.query_params else None
         return Response(s.TodaySerializer(today_for(patient=self.patient, day=day)).data)
 
 

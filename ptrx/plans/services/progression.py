@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, DateField, Max, OuterRef, Subquery, Value, When
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from ptrx.plans.domain import ADVANCE, REGRESS, DayRecord, Decision, DomainError, ProgressInput
+from ptrx.plans.domain import ADVANCE, HOLD, REGRESS, DayRecord, Decision, DomainError, ProgressInput
 from ptrx.plans.domain import evaluate_progress as decide
 from ptrx.plans.models import (
     CheckIn,
@@ -46,9 +46,10 @@ from ptrx.plans.models import (
     PlanStatus,
     ProgressionDecision,
 )
-from ptrx.plans.selectors import adherence_summary
+from ptrx.plans.selectors import adherence_by_day_many
 from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.reminders import notifications_enqueue
+from ptrx.plans.services.tracking import _local_today
 
 logger = logging.getLogger(__name__)
 
@@ -57,63 +58,162 @@ HISTORY_DAYS = 14
 # Reason codes that mean the load was too much; the therapist hears of them even
 # when the patient is already in the first phase and cannot step back.
 WARNING_CODES = frozenset({"red_pain", "amber_days", "flare"})
+# Plans read and decided together by the daily job: a fixed number of queries each.
+CHUNK_SIZE = 1000
+BULK_BATCH_SIZE = 1000
 
 
 def progress_input(*, plan: Plan, on: dt.date) -> ProgressInput:
     """What the rule needs to decide for `plan` on local date `on` (see the module docstring)."""
-    phase = Phase.objects.filter(plan=plan, number=plan.current_phase).first()
-    if phase is None:
-        raise ValidationError(f"This plan has no phase {plan.current_phase}.", code="no_such_phase")
-    phase_count = Phase.objects.filter(plan=plan).count()
-    started = phase.started_on or plan.start_date
-    end = on - dt.timedelta(days=1)
-    first = max(end - dt.timedelta(days=HISTORY_DAYS - 1), started, plan.start_date)
-    days: tuple[DayRecord, ...] = ()
-    if first <= end:
-        by_day = adherence_summary(plan=plan, start=first, end=end).by_day
-        pain = dict(
-            Completion.objects.filter(plan=plan, date__gte=first, date__lte=end)
-            .order_by()
-            .values("date")
-            .annotate(highest=Max("pain_during"))
-            .values_list("date", "highest")
+    found = progress_inputs(due=[(plan, on)])[plan.pk]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def progress_inputs(
+    *, due: Sequence[tuple[Plan, dt.date]]
+) -> dict[int, ProgressInput | ValidationError | DomainError]:
+    """`progress_input` for each (plan, local date) of `due`, keyed by plan id, in a
+    fixed number of queries however many plans (the daily job passes chunks).
+
+    A plan that cannot be judged maps to the error `progress_input` raises for it
+    (ValidationError: no current phase; DomainError: the input breaks the rule's terms).
+    """
+    if not due:
+        return {}
+    plan_ids = [plan.pk for plan, _on in due]
+    phases: dict[int, dict[int, tuple[dt.date | None, int]]] = {}
+    for plan_id, number, started_on, min_weeks in Phase.objects.filter(plan_id__in=plan_ids).values_list(
+        "plan_id", "number", "started_on", "min_weeks"
+    ):
+        phases.setdefault(plan_id, {})[number] = (started_on, min_weeks)
+
+    results: dict[int, ProgressInput | ValidationError | DomainError] = {}
+    # plan id -> (current phase's start, its min_weeks, first day judged, last day judged)
+    judged: dict[int, tuple[dt.date, int, dt.date, dt.date]] = {}
+    for plan, on in due:
+        current = phases.get(plan.pk, {}).get(plan.current_phase)
+        if current is None:
+            results[plan.pk] = ValidationError(
+                f"This plan has no phase {plan.current_phase}.", code="no_such_phase"
+            )
+            continue
+        started = current[0] or plan.start_date
+        end = on - dt.timedelta(days=1)
+        first = max(end - dt.timedelta(days=HISTORY_DAYS - 1), started, plan.start_date)
+        judged[plan.pk] = (started, current[1], first, end)
+    if not judged:
+        return results
+    windows = [(plan, judged[plan.pk][2], judged[plan.pk][3]) for plan, _on in due if plan.pk in judged]
+    windows = [(plan, first, end) for plan, first, end in windows if first <= end]
+    by_day = adherence_by_day_many(windows=windows)
+    days_of = _day_records(windows, due, by_day)
+    baselines = _baselines(due, {plan_id: started for plan_id, (started, *_rest) in judged.items()})
+    for plan, _on in due:
+        if plan.pk not in judged:
+            continue
+        started, min_weeks, _first, end = judged[plan.pk]
+        try:
+            results[plan.pk] = ProgressInput(
+                today=end,
+                phase_number=plan.current_phase,
+                phase_count=len(phases[plan.pk]),
+                phase_started_on=started,
+                phase_min_weeks=min_weeks,
+                baseline_pain=baselines.get(plan.pk),
+                days=days_of.get(plan.pk, ()),
+            )
+        except DomainError as exc:
+            results[plan.pk] = exc
+    return results
+
+
+def _day_records(
+    windows: Sequence[tuple[Plan, dt.date, dt.date]],
+    due: Sequence[tuple[Plan, dt.date]],
+    by_day: dict[int, list[tuple[dt.date, int, int]]],
+) -> dict[int, tuple[DayRecord, ...]]:
+    """Each window's days (first..end) with adherence, pain and check-ins: two queries
+    (highest pain during per plan and date; check-ins of the patients)."""
+    if not windows:
+        return {}
+    on_of = {plan.pk: on for plan, on in due}
+    low = min(first for _plan, first, _end in windows)
+    high = max(end for _plan, _first, end in windows)
+    pain: dict[tuple[int, dt.date], int | None] = {
+        (plan_id, day): highest
+        for plan_id, day, highest in Completion.objects.filter(
+            plan_id__in=[plan.pk for plan, _first, _end in windows], date__gte=low, date__lte=high
         )
+        .order_by()
+        .values("plan_id", "date")
+        .annotate(highest=Max("pain_during"))
+        .values_list("plan_id", "date", "highest")
+    }
+    checkins: dict[int, list[tuple[dt.date, int | None, bool]]] = {}
+    for patient_id, checkin_date, morning, flare in CheckIn.objects.filter(
+        patient_id__in={plan.patient_id for plan, _first, _end in windows},
+        date__gte=low,
+        date__lte=max(on_of[plan.pk] for plan, _first, _end in windows),
+    ).values_list("patient_id", "date", "pain_next_morning", "flare"):
+        checkins.setdefault(patient_id, []).append((checkin_date, morning, flare))
+    records: dict[int, tuple[DayRecord, ...]] = {}
+    for plan, first, end in windows:
         mornings: dict[dt.date, int] = {}
         flares: set[dt.date] = set()
-        for checkin_date, morning, flare in CheckIn.objects.filter(
-            patient_id=plan.patient_id, date__gte=first, date__lte=on
-        ).values_list("date", "pain_next_morning", "flare"):
+        for checkin_date, morning, flare in checkins.get(plan.patient_id, ()):
+            if not first <= checkin_date <= on_of[plan.pk]:
+                continue
             night_before = checkin_date - dt.timedelta(days=1)
             if morning is not None and night_before >= first:
                 mornings[night_before] = max(morning, mornings.get(night_before, 0))
             if flare and checkin_date <= end:
                 flares.add(checkin_date)
-        days = tuple(
+        records[plan.pk] = tuple(
             DayRecord(
                 date=day,
                 prescribed=prescribed,
                 completed=completed,
-                max_pain_during=pain.get(day),
+                max_pain_during=pain.get((plan.pk, day)),
                 pain_next_morning=mornings.get(day),
                 flare=day in flares,
             )
-            for day, prescribed, completed in by_day
+            for day, prescribed, completed in by_day[plan.pk]
         )
-    baseline = (
-        CheckIn.objects.filter(patient_id=plan.patient_id, date__gte=started, date__lte=on)
-        .order_by("date", "id")
-        .values_list("pain_now", flat=True)
-        .first()
-    )
-    return ProgressInput(
-        today=end,
-        phase_number=plan.current_phase,
-        phase_count=phase_count,
-        phase_started_on=started,
-        phase_min_weeks=phase.min_weeks,
-        baseline_pain=baseline,
-        days=days,
-    )
+    return records
+
+
+def _baselines(due: Sequence[tuple[Plan, dt.date]], started: dict[int, dt.date]) -> dict[int, int]:
+    """Per plan, `pain_now` of the patient's earliest check-in (by date, then id) from the
+    start of the current phase to `on`: one query per distinct `on` (one or two, as
+    patients' local dates differ by at most a day or so)."""
+    by_on: dict[dt.date, list[Plan]] = {}
+    for plan, on in due:
+        if plan.pk in started:
+            by_on.setdefault(on, []).append(plan)
+    baselines: dict[int, int] = {}
+    for on, plans in by_on.items():
+        # The start differs per plan: given to the database as a CASE on the plan id.
+        since = Case(
+            *(When(pk=plan.pk, then=Value(started[plan.pk])) for plan in plans), output_field=DateField()
+        )
+        earliest = (
+            CheckIn.objects.filter(
+                patient_id=OuterRef("patient_id"), date__gte=OuterRef("since"), date__lte=on
+            )
+            .order_by("date", "id")
+            .values("pain_now")[:1]
+        )
+        baselines.update(
+            (plan_id, pain)
+            for plan_id, pain in Plan.objects.filter(pk__in=[plan.pk for plan in plans])
+            .order_by()
+            .annotate(since=since, baseline=Subquery(earliest))
+            .values_list("pk", "baseline")
+            if pain is not None
+        )
+    return baselines
 
 
 def progression_evaluate(*, plan: Plan, on: dt.date) -> ProgressionDecision:
@@ -144,18 +244,32 @@ def progression_evaluate(*, plan: Plan, on: dt.date) -> ProgressionDecision:
             applied = True
         if applied:
             plan = plan_set_phase(plan=plan, number=to_phase, on=on)
-        record = ProgressionDecision.objects.create(
-            plan=plan,
-            date=on,
-            outcome=decision.outcome,
-            reasons=[{"code": reason.code, "text": reason.text} for reason in decision.reasons],
-            from_phase=from_phase,
-            to_phase=to_phase,
-            applied=applied,
-        )
+        record = _record(plan, on, decision, from_phase=from_phase, to_phase=to_phase, applied=applied)
+        record.save(force_insert=True)
         if _therapist_should_know(decision, applied=applied):
             _alert_therapist(plan=plan, record=record, decision=decision)
     return record
+
+
+def _record(
+    plan: Plan,
+    on: dt.date,
+    decision: Decision,
+    *,
+    to_phase: int,
+    applied: bool,
+    from_phase: int | None = None,
+) -> ProgressionDecision:
+    """The system's decision row (not saved)."""
+    return ProgressionDecision(
+        plan=plan,
+        date=on,
+        outcome=decision.outcome,
+        reasons=[{"code": reason.code, "text": reason.text} for reason in decision.reasons],
+        from_phase=plan.current_phase if from_phase is None else from_phase,
+        to_phase=to_phase,
+        applied=applied,
+    )
 
 
 def _therapist_should_know(decision: Decision, *, applied: bool) -> bool:
@@ -224,31 +338,60 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
 
     Run hourly, this decides each plan once a day, soon after the patient's local
     midnight; a plan that cannot be evaluated is logged and skipped, not retried.
+
+    Plans go by chunks of CHUNK_SIZE, each read in a fixed number of queries
+    (progress_inputs). Most days change nothing: a hold without warning signs is
+    only recorded, in bulk (the unique (plan, date) key drops a decision another run
+    recorded meanwhile). Any other outcome (a phase change, an alert) is rare and goes
+    through progression_evaluate, plan by plan, under its lock. The held decisions
+    are returned as built (without a primary key where the database does not return one).
     """
     now = now or timezone.now()
-    plans = list(Plan.objects.filter(status=PlanStatus.ACTIVE).select_related("patient__user").order_by("pk"))
     zones: dict[str, dt.date] = {}
-    today_of: dict[int, dt.date] = {}
-    for plan in plans:
-        name = plan.patient.timezone
-        if name not in zones:
-            try:
-                zones[name] = now.astimezone(zoneinfo.ZoneInfo(name)).date()
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                zones[name] = now.astimezone(dt.UTC).date()
-        today_of[plan.pk] = zones[name]
-    decided = set(
-        ProgressionDecision.objects.filter(
-            plan__status=PlanStatus.ACTIVE, date__in=set(today_of.values()), decided_by__isnull=True
-        ).values_list("plan_id", "date")
-    )
-    decisions = []
-    for plan in plans:
-        on = today_of[plan.pk]
-        if (plan.pk, on) in decided:
+    decisions: list[ProgressionDecision] = []
+    last_pk = 0
+    while True:
+        plans = list(
+            Plan.objects.filter(status=PlanStatus.ACTIVE, pk__gt=last_pk)
+            .select_related("patient")
+            .order_by("pk")[:CHUNK_SIZE]
+        )
+        if not plans:
+            return decisions
+        last_pk = plans[-1].pk
+        today_of = {plan.pk: _local_today(plan.patient.timezone, now, zones) for plan in plans}
+        decided = set(
+            ProgressionDecision.objects.filter(
+                plan_id__in=today_of, date__in=set(today_of.values()), decided_by__isnull=True
+            ).values_list("plan_id", "date")
+        )
+        due = [(plan, today_of[plan.pk]) for plan in plans if (plan.pk, today_of[plan.pk]) not in decided]
+        decisions.extend(_evaluate_chunk(due))
+
+
+def _evaluate_chunk(due: list[tuple[Plan, dt.date]]) -> list[ProgressionDecision]:
+    inputs = progress_inputs(due=due)
+    held: list[ProgressionDecision] = []
+    eventful: list[tuple[Plan, dt.date]] = []
+    for plan, on in due:
+        found = inputs[plan.pk]
+        if isinstance(found, Exception):
+            _log_skipped(plan, on, found)
             continue
+        decision = decide(found)
+        if decision.outcome == HOLD and not _therapist_should_know(decision, applied=False):
+            held.append(_record(plan, on, decision, to_phase=plan.current_phase, applied=False))
+        else:
+            eventful.append((plan, on))
+    ProgressionDecision.objects.bulk_create(held, ignore_conflicts=True, batch_size=BULK_BATCH_SIZE)
+    decisions = held
+    for plan, on in eventful:
         try:
             decisions.append(progression_evaluate(plan=plan, on=on))
-        except ValidationError:
-            logger.exception("Plan %s could not be evaluated on %s.", plan.pk, on)
+        except ValidationError as exc:
+            _log_skipped(plan, on, exc)
     return decisions
+
+
+def _log_skipped(plan: Plan, on: dt.date, error: Exception) -> None:
+    logger.error("Plan %s could not be evaluated on %s.", plan.pk, on, exc_info=error)

@@ -30,13 +30,15 @@ from ptrx.plans.models import (
     PlanStatus,
     TherapistDigest,
 )
-from ptrx.plans.selectors import adherence_summary
+from ptrx.plans.selectors import adherence_by_day_many
 from ptrx.plans.services.reminders import outbox_deliver, outbox_recover
 
 logger = logging.getLogger(__name__)
 
 # Days a missed snapshot is still written for (after the job did not run).
 SNAPSHOT_BACKFILL_DAYS = 7
+# Plans read and written together (a fixed number of queries each).
+SNAPSHOT_CHUNK_SIZE = 1000
 # CLINICAL.md §6: below 50% of prescribed sessions is our threshold for an alert.
 LOW_ADHERENCE_PERCENT = 50
 ADHERENCE_DAYS = 7
@@ -48,6 +50,7 @@ DIGEST_MAX_LOOKBACK = dt.timedelta(days=7)
 
 
 def _local_today(name: str, now: dt.datetime, cache: dict[str, dt.date]) -> dt.date:
+    """The date at `now` in zone `name` (UTC when the name is unknown), cached per zone."""
     if name not in cache:
         try:
             cache[name] = now.astimezone(zoneinfo.ZoneInfo(name)).date()
@@ -62,39 +65,56 @@ def adherence_snapshots_take(*, now: dt.datetime | None = None) -> int:
 
     A day is finished once the patient's local date has moved past it, so this runs
     hourly and each plan's snapshot appears soon after the patient's midnight.
+    Plans go by chunks of SNAPSHOT_CHUNK_SIZE, four queries each whatever their size.
     """
     now = now or timezone.now()
     zones: dict[str, dt.date] = {}
-    plans = list(Plan.objects.filter(status=PlanStatus.ACTIVE).select_related("patient").order_by("pk"))
-    yesterday_of = {
-        plan.pk: _local_today(plan.patient.timezone, now, zones) - dt.timedelta(days=1) for plan in plans
-    }
-    if not plans:
-        return 0
+    written = 0
+    last_pk = 0
+    while True:
+        plans = list(
+            Plan.objects.filter(status=PlanStatus.ACTIVE, pk__gt=last_pk)
+            .select_related("patient")
+            .order_by("pk")[:SNAPSHOT_CHUNK_SIZE]
+        )
+        if not plans:
+            return written
+        last_pk = plans[-1].pk
+        yesterday_of = {
+            plan.pk: _local_today(plan.patient.timezone, now, zones) - dt.timedelta(days=1) for plan in plans
+        }
+        written += _snapshots_write(plans, yesterday_of)
+
+
+def _snapshots_write(plans: list[Plan], yesterday_of: dict[int, dt.date]) -> int:
+    """The missing snapshots of these plans, from their first missing day to yesterday."""
     oldest = min(yesterday_of.values()) - dt.timedelta(days=SNAPSHOT_BACKFILL_DAYS - 1)
     have = set(
-        AdherenceSnapshot.objects.filter(plan__status=PlanStatus.ACTIVE, date__gte=oldest).values_list(
+        AdherenceSnapshot.objects.filter(plan_id__in=yesterday_of, date__gte=oldest).values_list(
             "plan_id", "date"
         )
     )
-    snapshots: list[AdherenceSnapshot] = []
+    missing: dict[int, set[dt.date]] = {}
+    windows: list[tuple[Plan, dt.date, dt.date]] = []
     for plan in plans:
         yesterday = yesterday_of[plan.pk]
         first = max(plan.start_date, yesterday - dt.timedelta(days=SNAPSHOT_BACKFILL_DAYS - 1))
-        missing = {
+        days = {
             first + dt.timedelta(days=n)
             for n in range((yesterday - first).days + 1)
             if (plan.pk, first + dt.timedelta(days=n)) not in have
         }
-        if not missing:
-            continue
-        summary = adherence_summary(plan=plan, start=min(missing), end=yesterday)
-        snapshots.extend(
-            AdherenceSnapshot(plan=plan, date=day, prescribed=prescribed, completed=completed)
-            for day, prescribed, completed in summary.by_day
-            if day in missing
-        )
-    AdherenceSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=500)
+        if days:
+            missing[plan.pk] = days
+            windows.append((plan, min(days), yesterday))
+    snapshots = [
+        AdherenceSnapshot(plan_id=plan_id, date=day, prescribed=prescribed, completed=completed)
+        for plan_id, by_day in adherence_by_day_many(windows=windows).items()
+        for day, prescribed, completed in by_day
+        if day in missing[plan_id]
+    ]
+    # Another run may have written some meanwhile: the unique (plan, date) key keeps theirs.
+    AdherenceSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=SNAPSHOT_CHUNK_SIZE)
     return len(snapshots)
 
 

@@ -109,12 +109,13 @@ def test_plan_detail_and_today_queries_do_not_grow_with_prescriptions(
     api, patient, count, django_assert_num_queries
 ):
     plan = plan_with_prescriptions(patient, count)
-    # token, patient, plan, phases, prescriptions+exercises
-    with django_assert_num_queries(5):
+    # token with user and patient, plan, phases, prescriptions+exercises
+    with django_assert_num_queries(4):
         body = api.get(f"/api/v1/me/plans/{plan.pk}/").json()
     assert len(body["phases"][0]["prescriptions"]) == count
-    # token, patient, active plan, phase, prescriptions with counts
-    with django_assert_num_queries(5):
+    # token with user and patient, the current phase's prescriptions with plan, phase,
+    # exercise and today's count
+    with django_assert_num_queries(2):
         body = api.get(f"/api/v1/me/today/?date={START.isoformat()}").json()
     assert len(body["items"]) == count
 
