@@ -43,7 +43,7 @@ def plan_generate(
     except DomainError as exc:
         raise ValidationError(str(exc)) from exc
     slugs = {p.exercise for phase in draft.phases for p in phase.prescriptions}
-    exercises = Exercise.objects.in_bulk(slugs, field_name="slug")
+    exercise_ids = dict(Exercise.objects.filter(slug__in=slugs).values_list("slug", "id"))
     with transaction.atomic():
         plan = Plan.objects.create(
             patient=patient,
@@ -68,7 +68,7 @@ def plan_generate(
         Prescription.objects.bulk_create(
             Prescription(
                 phase=phase,
-                exercise=exercises[item.exercise],
+                exercise_id=exercise_ids[item.exercise],
                 sets=item.sets,
                 reps=item.reps,
                 hold_seconds=item.hold_seconds,

@@ -57,7 +57,7 @@ def completion_log(
     """Record one session of one prescription. Idempotent on (prescription, date, session):
     a repeat returns the record already saved and False."""
     prescription = (
-        Prescription.objects.select_related("phase__plan")
+        Prescription.objects.select_related("phase__plan", "exercise")
         .filter(pk=prescription_id, phase__plan__patient=patient, phase__plan__status=PlanStatus.ACTIVE)
         .first()
     )

@@ -395,3 +395,13 @@ def test_writes_succeed_while_the_broker_is_down(api, started_plan, monkeypatch)
     assert (logged.status_code, flagged.status_code) == (201, 201)
     assert flagged.json()["action"] == "seek_urgent_care"
     assert Notification.objects.filter(kind="red_flag", status="pending").count() == 1
+
+
+def test_logging_a_completion_takes_a_fixed_handful_of_queries(
+    api, started_plan, django_assert_max_num_queries
+):
+    item = first_item(api, START)
+    body = {"prescription": item["prescription"], "date": START.isoformat(), "sets_done": 1, "pain_during": 2}
+    # token, prescription with plan and exercise, get, savepoint, insert, release
+    with django_assert_max_num_queries(6):
+        assert api.post("/api/v1/me/completions/", body).status_code == 201
