@@ -23,6 +23,7 @@ reminder sent in the small hours: past the window the row is marked `expired`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import zoneinfo
 from collections import defaultdict
@@ -30,15 +31,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from smtplib import SMTPException, SMTPRecipientsRefused
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, TextField
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from ptrx.plans.models import (
     PATIENT_KINDS,
@@ -58,8 +61,13 @@ UTC = dt.UTC
 
 # Ids per send task, and so per mail connection.
 SEND_BATCH_SIZE = 100
-# Candidate plans handled per set of queries (keeps IN lists well under SQLite's limit).
-CANDIDATE_CHUNK = 500
+# Candidate plans handled per set of queries. On SQLite this keeps the statements under
+# its oldest limit of 999 parameters (the prescription query binds each plan id twice);
+# on PostgreSQL larger chunks mean fewer round trips, commits and query compilations.
+CANDIDATE_CHUNK = 400
+CANDIDATE_CHUNK_POSTGRESQL = 2000
+# Rows per INSERT statement.
+INSERT_BATCH_SIZE = 2000
 # Zones per candidate query (one OR term each).
 ZONES_PER_QUERY = 50
 # A pending row this old that nobody claimed has lost its message: queue it again.
@@ -204,6 +212,7 @@ class _Candidate:
     start_date: dt.date
     local_date: dt.date
     send_before: dt.datetime
+    current_phase: int
 
 
 def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
@@ -221,11 +230,13 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
     report.enqueued_ids.extend(requeue_ids)
 
     windows = _due_windows(now=now, window=window)
+    bodies = _Bodies()
+    chunk = CANDIDATE_CHUNK_POSTGRESQL if connection.vendor == "postgresql" else CANDIDATE_CHUNK
     for zone_batch in _batched(windows, ZONES_PER_QUERY):
-        for candidates in _batched(_candidates(zone_batch, now=now, window=window), CANDIDATE_CHUNK):
+        for candidates in _batched(_candidates(zone_batch, now=now, window=window), chunk):
             with transaction.atomic():
-                rows = _reminder_rows(candidates)
-                Notification.objects.bulk_create(rows, ignore_conflicts=True)
+                rows = _reminder_rows(candidates, bodies)
+                _reminders_insert(rows, bodies)
                 ids = _pending_ids_for(rows)
                 notifications_enqueue(ids)
             report.created += len(rows)
@@ -280,12 +291,19 @@ def _candidates(
             "patient__reminder_time",
             "patient__reminder_channel",
             "patient__user__first_name",
+            "current_phase",
         )
         .order_by("id")
     )
+    instants: dict[tuple[str, dt.time], dt.datetime] = {}  # patients share zones and times
     for plan in list(plans):
         due = by_zone[plan["patient__timezone"]]
-        at = reminder_instant(day=due.local_date, at=plan["patient__reminder_time"], zone=due.zone)
+        key = (plan["patient__timezone"], plan["patient__reminder_time"])
+        at = instants.get(key)
+        if at is None:
+            at = instants[key] = reminder_instant(
+                day=due.local_date, at=plan["patient__reminder_time"], zone=due.zone
+            )
         if not at <= now < at + window:  # the exact rule, past the query's whole-second range
             continue
         yield _Candidate(
@@ -296,18 +314,18 @@ def _candidates(
             start_date=plan["start_date"],
             local_date=due.local_date,
             send_before=at + window,
+            current_phase=plan["current_phase"],
         )
 
 
-@dataclass(frozen=True)
-class _Scheduled:
+class _Scheduled(NamedTuple):
     prescription_id: int
     category: str
     sessions_per_day: int
     days_of_week: frozenset[int]
 
 
-def _reminder_rows(candidates: Sequence[_Candidate]) -> list[Notification]:
+def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_Row]:
     """The reminders to insert for these candidates, in a fixed number of queries.
 
     Skips a rest day, a day whose sessions are all logged, and a patient who already
@@ -317,35 +335,46 @@ def _reminder_rows(candidates: Sequence[_Candidate]) -> list[Notification]:
     plan_ids = [c.plan_id for c in candidates]
     dates = {c.local_date for c in candidates}
     schedule: dict[int, list[_Scheduled]] = defaultdict(list)
-    for row in (
-        Prescription.objects.filter(
-            phase__plan_id__in=plan_ids, phase__number=F("phase__plan__current_phase")
-        )
+    # days_of_week read as text and parsed once per distinct value (a few dozen at most).
+    weekday_sets: dict[str, frozenset[int]] = {}
+    # Each plan's current phase, as read with the candidates: one OR term per phase number.
+    by_phase: dict[int, list[int]] = defaultdict(list)
+    for candidate in candidates:
+        by_phase[candidate.current_phase].append(candidate.plan_id)
+    current = Q()
+    for number, phase_plan_ids in sorted(by_phase.items()):
+        current |= Q(phase__number=number, phase__plan_id__in=phase_plan_ids)
+    for prescription_id, plan_id, category, sessions_per_day, days_text in (
+        Prescription.objects.filter(current, phase__plan_id__in=plan_ids)  # the IN for the index
         .order_by("order", "pk")
-        .values("id", "phase__plan_id", "exercise__category", "sessions_per_day", "days_of_week")
-    ):
-        schedule[row["phase__plan_id"]].append(
-            _Scheduled(
-                prescription_id=row["id"],
-                category=row["exercise__category"],
-                sessions_per_day=row["sessions_per_day"],
-                days_of_week=frozenset(row["days_of_week"]),
-            )
+        .values_list(
+            "id",
+            "phase__plan_id",
+            "exercise__category",
+            "sessions_per_day",
+            Cast("days_of_week", output_field=TextField()),
         )
+    ):
+        days = weekday_sets.get(days_text)
+        if days is None:
+            days = weekday_sets[days_text] = frozenset(json.loads(days_text))
+        schedule[plan_id].append(_Scheduled(prescription_id, category, sessions_per_day, days))
+    # Sessions logged on each plan's own local today (a chunk spans zones whose local
+    # dates differ: only each plan's own date is read, not every date for every plan).
+    plans_on: dict[dt.date, list[int]] = defaultdict(list)
+    for candidate in candidates:
+        plans_on[candidate.local_date].append(candidate.plan_id)
+    logged_today = Q()
+    for local_date, date_plan_ids in sorted(plans_on.items()):
+        logged_today |= Q(date=local_date, plan_id__in=date_plan_ids)
     done_today = {
-        (row["plan_id"], row["prescription_id"], row["date"]): row["n"]
-        for row in Completion.objects.filter(plan_id__in=plan_ids, date__in=dates)
+        (plan_id, prescription_id, date): n
+        for plan_id, prescription_id, date, n in Completion.objects.filter(logged_today)
         .order_by()
         .values("plan_id", "prescription_id", "date")
         .annotate(n=Count("id"))
+        .values_list("plan_id", "prescription_id", "date", "n")
     }
-    lookback = min(dates) - dt.timedelta(days=MISSED_LOOKBACK_DAYS)
-    logged_days = set(
-        Completion.objects.filter(plan_id__in=plan_ids, date__gte=lookback, date__lt=max(dates))
-        .order_by()
-        .values_list("plan_id", "date")
-        .distinct()
-    )
     earlier = {
         (row["patient_id"], row["kind"], row["local_date"])
         for row in Notification.objects.filter(
@@ -354,54 +383,164 @@ def _reminder_rows(candidates: Sequence[_Candidate]) -> list[Notification]:
             local_date__gt=min(dates) - dt.timedelta(days=MISSED_EVERY_DAYS),
         ).values("patient_id", "kind", "local_date")
     }
-    rows = []
+    # First pass: who gets a reminder, what remains for them today, and the scheduled
+    # days that decide the missed-session nudge (no query needed for those).
+    due: list[tuple[_Candidate, list[tuple[_Scheduled, int]], tuple[dt.date, ...]]] = []
+    scheduled_cache: dict[tuple[frozenset[int], dt.date, dt.date], tuple[dt.date, ...]] = {}
     for candidate in candidates:
         today = candidate.local_date
-        if any((candidate.patient_id, kind, today) in earlier for kind in PATIENT_KINDS):
+        if earlier and any((candidate.patient_id, kind, today) in earlier for kind in PATIENT_KINDS):
             continue
         prescriptions = schedule.get(candidate.plan_id, [])
         if today < candidate.start_date:
             continue
+        weekday = today.weekday()
         remaining = [
             (item, item.sessions_per_day - done)
             for item in prescriptions
-            if today.weekday() in item.days_of_week
+            if weekday in item.days_of_week
             and (done := done_today.get((candidate.plan_id, item.prescription_id, today), 0))
             < item.sessions_per_day
         ]
         if not remaining:  # a rest day, or everything already logged
             continue
+        weekdays = frozenset().union(*(item.days_of_week for item in prescriptions))
+        key = (weekdays, today, candidate.start_date)
+        scheduled = scheduled_cache.get(key)
+        if scheduled is None:
+            scheduled = scheduled_cache[key] = _last_scheduled_days(weekdays, today, candidate.start_date)
+        due.append((candidate, remaining, scheduled))
+    # Only those days' logs matter: the plans with a log on one of them, in one query
+    # (an EXISTS per group of plans with the same days, which stops at the first log).
+    groups: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
+    for candidate, _remaining, scheduled in due:
+        if len(scheduled) == MISSED_AFTER_DAYS:
+            groups[scheduled].append(candidate.plan_id)
+    logged_plans: set[int] = set()
+    if groups:
+        logged = Q()
+        for group_days, group_plan_ids in groups.items():
+            logged |= Q(
+                Exists(Completion.objects.filter(plan_id=OuterRef("pk"), date__in=group_days)),
+                pk__in=group_plan_ids,
+            )
+        logged_plans = set(Plan.objects.filter(logged).order_by().values_list("pk", flat=True))
+    rows = []
+    for candidate, remaining, scheduled in due:
+        today = candidate.local_date
         kind = NotificationKind.DAILY
-        if _missed_scheduled_days(candidate, prescriptions, logged_days) and not any(
-            (candidate.patient_id, NotificationKind.MISSED, today - dt.timedelta(days=back)) in earlier
-            for back in range(1, MISSED_EVERY_DAYS)
+        if (
+            len(scheduled) == MISSED_AFTER_DAYS
+            and candidate.plan_id not in logged_plans
+            and not (
+                earlier
+                and any(
+                    (candidate.patient_id, NotificationKind.MISSED, today - dt.timedelta(days=back))
+                    in earlier
+                    for back in range(1, MISSED_EVERY_DAYS)
+                )
+            )
         ):
             kind = NotificationKind.MISSED
-        rows.append(_reminder_row(candidate, kind, remaining))
+        rows.append(_reminder_row(candidate, kind, remaining, bodies))
     return rows
 
 
-def _missed_scheduled_days(
-    candidate: _Candidate, prescriptions: Sequence[_Scheduled], logged_days: set[tuple[int, dt.date]]
-) -> bool:
-    """True when the last MISSED_AFTER_DAYS scheduled days before today have nothing logged."""
-    weekdays = set().union(*(item.days_of_week for item in prescriptions)) if prescriptions else set()
+def _last_scheduled_days(
+    weekdays: frozenset[int], today: dt.date, start_date: dt.date
+) -> tuple[dt.date, ...]:
+    """The last MISSED_AFTER_DAYS days before `today` on one of `weekdays`, no earlier than
+    the plan's start or MISSED_LOOKBACK_DAYS back (fewer when there are not that many)."""
     scheduled: list[dt.date] = []
-    day = candidate.local_date - dt.timedelta(days=1)
-    while len(scheduled) < MISSED_AFTER_DAYS and day >= max(
-        candidate.start_date, candidate.local_date - dt.timedelta(days=MISSED_LOOKBACK_DAYS)
-    ):
+    day = today - dt.timedelta(days=1)
+    first = max(start_date, today - dt.timedelta(days=MISSED_LOOKBACK_DAYS))
+    while len(scheduled) < MISSED_AFTER_DAYS and day >= first:
         if day.weekday() in weekdays:
             scheduled.append(day)
         day -= dt.timedelta(days=1)
-    return len(scheduled) == MISSED_AFTER_DAYS and not any(
-        (candidate.plan_id, day) in logged_days for day in scheduled
+    return tuple(scheduled)
+
+
+class _Row(NamedTuple):
+    """One reminder to insert; its bodies are shape `shape` of the sweep's _Bodies with
+    the first name in place of the placeholder."""
+
+    patient_id: int
+    plan_id: int
+    kind: str
+    local_date: dt.date
+    channel: str
+    send_before: dt.datetime
+    subject: str
+    shape: int
+    name: str
+    html_name: str
+
+
+class _Bodies:
+    """The reminder bodies, rendered by the templates once per distinct content.
+
+    Everything in a reminder but the first name comes from a few values shared by
+    many patients (the date, the counts, the kinds of exercise), so the templates are
+    rendered once per such combination (a "shape") with a placeholder for the name,
+    and the name is put in its place as the template would put it (`default:"there"`,
+    HTML-escaped in the HTML body). A name containing the placeholder gets a shape of
+    its own, rendered in full, and replaces the placeholder by itself (a no-op).
+    """
+
+    PLACEHOLDER = "\ue000ptrx:first_name\ue000"
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[str, str]] = []
+        self._index: dict[tuple[Any, ...], int] = {}
+
+    def shape(self, context: dict[str, Any]) -> tuple[int, str, str]:
+        """(shape, name, HTML name) for a reminder with this template context."""
+        first_name = context["first_name"]
+        if self.PLACEHOLDER not in first_name:
+            key = (
+                context["missed"],
+                context["date"],
+                context["exercises"],
+                context["sessions"],
+                context["kinds"],
+                context["app_url"],
+                translation.get_language(),
+            )
+            index = self._index.get(key)
+            if index is None:
+                body, html_body = _render_reminder({**context, "first_name": self.PLACEHOLDER})
+                if body.count(self.PLACEHOLDER) == 1 and html_body.count(self.PLACEHOLDER) == 1:
+                    index = self._index[key] = self._add(body, html_body)
+                else:
+                    index = self._index[key] = -1
+            if index >= 0:
+                name = first_name or "there"
+                return index, name, escape(name)
+        return self._add(*_render_reminder(context)), self.PLACEHOLDER, self.PLACEHOLDER
+
+    def _add(self, body: str, html_body: str) -> int:
+        self.shapes.append((body, html_body))
+        return len(self.shapes) - 1
+
+    def bodies(self, row: _Row) -> tuple[str, str]:
+        body, html_body = self.shapes[row.shape]
+        return body.replace(self.PLACEHOLDER, row.name), html_body.replace(self.PLACEHOLDER, row.html_name)
+
+
+def _render_reminder(context: dict[str, Any]) -> tuple[str, str]:
+    return (
+        render_to_string("emails/reminder.txt", context).strip() + "\n",
+        render_to_string("emails/reminder.html", context),
     )
 
 
 def _reminder_row(
-    candidate: _Candidate, kind: str, remaining: Sequence[tuple[_Scheduled, int]]
-) -> Notification:
+    candidate: _Candidate,
+    kind: str,
+    remaining: Sequence[tuple[_Scheduled, int]],
+    bodies: _Bodies,
+) -> _Row:
     categories: list[str] = []
     for item, _sessions in remaining:
         words = CATEGORY_WORDS.get(item.category, "exercise")
@@ -419,7 +558,8 @@ def _reminder_row(
     subject = (
         "A nudge for today's exercises" if kind == NotificationKind.MISSED else "Your exercises for today"
     )
-    return Notification(
+    shape, name, html_name = bodies.shape(context)
+    return _Row(
         patient_id=candidate.patient_id,
         plan_id=candidate.plan_id,
         kind=kind,
@@ -427,12 +567,84 @@ def _reminder_row(
         channel=candidate.channel,
         send_before=candidate.send_before,
         subject=subject,
-        body=render_to_string("emails/reminder.txt", context).strip() + "\n",
-        html_body=render_to_string("emails/reminder.html", context),
+        shape=shape,
+        name=name,
+        html_name=html_name,
     )
 
 
-def _pending_ids_for(rows: Sequence[Notification]) -> list[int]:
+# The PostgreSQL insert: the bodies are put together by the server from their shapes
+# and the names, so each row sends a few short values instead of two rendered bodies.
+# The columns and values are those of bulk_create (the model's defaults, created_at now).
+_PG_INSERT = """
+INSERT INTO plans_notification (status, attempts, claimed_at, sent_at, send_before, subject, body,
+                                html_body, created_at, patient_id, plan_id, kind, local_date, channel)
+SELECT %(status)s, 0, NULL, NULL, r.send_before, r.subject, replace(s.body, %(placeholder)s, r.name),
+       replace(s.html_body, %(placeholder)s, r.html_name), %(created_at)s, r.patient_id, r.plan_id,
+       r.kind, r.local_date, r.channel
+FROM unnest(%(send_before)s::timestamptz[], %(subject)s::text[], %(name)s::text[],
+            %(html_name)s::text[], %(patient_id)s::bigint[], %(plan_id)s::bigint[], %(kind)s::text[],
+            %(local_date)s::date[], %(channel)s::text[], %(shape)s::int[]) WITH ORDINALITY
+     AS r(send_before, subject, name, html_name, patient_id, plan_id, kind, local_date, channel, shape, ord)
+JOIN unnest(%(bodies)s::text[], %(html_bodies)s::text[]) WITH ORDINALITY AS s(body, html_body, n)
+  ON s.n = r.shape + 1
+ORDER BY r.ord
+ON CONFLICT DO NOTHING
+"""
+
+
+def _reminders_insert(rows: Sequence[_Row], bodies: _Bodies) -> None:
+    """Insert the rows, ignoring those whose unique key is taken (a concurrent sweep's)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    patient_id=row.patient_id,
+                    plan_id=row.plan_id,
+                    kind=row.kind,
+                    local_date=row.local_date,
+                    channel=row.channel,
+                    send_before=row.send_before,
+                    subject=row.subject,
+                    body=(texts := bodies.bodies(row))[0],
+                    html_body=texts[1],
+                )
+                for row in rows
+            ],
+            batch_size=INSERT_BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        return
+    shapes = sorted({row.shape for row in rows})
+    position = {shape: number for number, shape in enumerate(shapes)}
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        for batch in _batched(rows, INSERT_BATCH_SIZE):
+            cursor.execute(
+                _PG_INSERT,
+                {
+                    "status": NotificationStatus.PENDING.value,
+                    "placeholder": bodies.PLACEHOLDER,
+                    "created_at": created_at,
+                    "send_before": [row.send_before for row in batch],
+                    "subject": [row.subject for row in batch],
+                    "name": [row.name for row in batch],
+                    "html_name": [row.html_name for row in batch],
+                    "patient_id": [row.patient_id for row in batch],
+                    "plan_id": [row.plan_id for row in batch],
+                    "kind": [str(row.kind) for row in batch],
+                    "local_date": [row.local_date for row in batch],
+                    "channel": [row.channel for row in batch],
+                    "shape": [position[row.shape] for row in batch],
+                    "bodies": [bodies.shapes[shape][0] for shape in shapes],
+                    "html_bodies": [bodies.shapes[shape][1] for shape in shapes],
+                },
+            )
+
+
+def _pending_ids_for(rows: Sequence[_Row]) -> list[int]:
     """Ids of the pending, unclaimed rows with these keys (ours, or a concurrent sweep's)."""
     if not rows:
         return []
