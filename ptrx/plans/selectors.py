@@ -4,7 +4,7 @@ import datetime as dt
 import functools
 import operator
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -580,3 +580,19 @@ def plan_follow_up(*, plan: Plan, end: dt.date, days: int = 28, recent: int = 10
         checkins=list(CheckIn.objects.filter(patient_id=plan.patient_id)[:recent]),
         decisions=list(ProgressionDecision.objects.filter(plan=plan).select_related("decided_by")[:recent]),
     )
+
+
+def active_plan_chunks(*, size: int) -> Iterator[list[Plan]]:
+    """Every active plan with its patient, in id order, `size` at a time (keyset paging,
+    so each chunk is one indexed query however far the walk has gone)."""
+    last_pk = 0
+    while True:
+        plans = list(
+            Plan.objects.filter(status=PlanStatus.ACTIVE, pk__gt=last_pk)
+            .select_related("patient")
+            .order_by("pk")[:size]
+        )
+        if not plans:
+            return
+        yield plans
+        last_pk = plans[-1].pk

@@ -46,7 +46,7 @@ from ptrx.plans.models import (
     PlanStatus,
     ProgressionDecision,
 )
-from ptrx.plans.selectors import adherence_by_day_many
+from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many
 from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.reminders import notifications_enqueue
 from ptrx.plans.services.tracking import _local_today
@@ -349,16 +349,7 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
     now = now or timezone.now()
     zones: dict[str, dt.date] = {}
     decisions: list[ProgressionDecision] = []
-    last_pk = 0
-    while True:
-        plans = list(
-            Plan.objects.filter(status=PlanStatus.ACTIVE, pk__gt=last_pk)
-            .select_related("patient")
-            .order_by("pk")[:CHUNK_SIZE]
-        )
-        if not plans:
-            return decisions
-        last_pk = plans[-1].pk
+    for plans in active_plan_chunks(size=CHUNK_SIZE):
         today_of = {plan.pk: _local_today(plan.patient.timezone, now, zones) for plan in plans}
         decided = set(
             ProgressionDecision.objects.filter(
@@ -367,6 +358,7 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
         )
         due = [(plan, today_of[plan.pk]) for plan in plans if (plan.pk, today_of[plan.pk]) not in decided]
         decisions.extend(_evaluate_chunk(due))
+    return decisions
 
 
 def _evaluate_chunk(due: list[tuple[Plan, dt.date]]) -> list[ProgressionDecision]:

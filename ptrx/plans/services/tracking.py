@@ -30,7 +30,7 @@ from ptrx.plans.models import (
     PlanStatus,
     TherapistDigest,
 )
-from ptrx.plans.selectors import adherence_by_day_many
+from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many
 from ptrx.plans.services.reminders import outbox_deliver, outbox_recover
 
 logger = logging.getLogger(__name__)
@@ -70,20 +70,12 @@ def adherence_snapshots_take(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     zones: dict[str, dt.date] = {}
     written = 0
-    last_pk = 0
-    while True:
-        plans = list(
-            Plan.objects.filter(status=PlanStatus.ACTIVE, pk__gt=last_pk)
-            .select_related("patient")
-            .order_by("pk")[:SNAPSHOT_CHUNK_SIZE]
-        )
-        if not plans:
-            return written
-        last_pk = plans[-1].pk
+    for plans in active_plan_chunks(size=SNAPSHOT_CHUNK_SIZE):
         yesterday_of = {
             plan.pk: _local_today(plan.patient.timezone, now, zones) - dt.timedelta(days=1) for plan in plans
         }
         written += _snapshots_write(plans, yesterday_of)
+    return written
 
 
 def _snapshots_write(plans: list[Plan], yesterday_of: dict[int, dt.date]) -> int:
