@@ -132,10 +132,20 @@ def protocols_load() -> Mapping[str, Protocol]:
     }
 
 
+def local_date(*, timezone_name: str, now: dt.datetime) -> dt.date:
+    """The date at `now` in the IANA zone `timezone_name`. Zones are validated when
+    saved; a row that somehow holds an unknown one counts in UTC rather than failing
+    a whole nightly job."""
+    try:
+        zone: dt.tzinfo = zoneinfo.ZoneInfo(timezone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = dt.UTC
+    return now.astimezone(zone).date()
+
+
 def patient_local_today(*, patient: Patient, now: dt.datetime | None = None) -> dt.date:
     """The patient's current date in their own time zone."""
-    now = now or timezone.now()
-    return now.astimezone(zoneinfo.ZoneInfo(patient.timezone)).date()
+    return local_date(timezone_name=patient.timezone, now=now or timezone.now())
 
 
 def plan_list(*, patient: Patient) -> QuerySet[Plan]:

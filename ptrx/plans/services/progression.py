@@ -46,10 +46,9 @@ from ptrx.plans.models import (
     PlanStatus,
     ProgressionDecision,
 )
-from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many
+from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many, patient_local_today
 from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.reminders import notifications_enqueue
-from ptrx.plans.services.tracking import _local_today
 
 logger = logging.getLogger(__name__)
 
@@ -347,10 +346,9 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
     are returned as built (without a primary key where the database does not return one).
     """
     now = now or timezone.now()
-    zones: dict[str, dt.date] = {}
     decisions: list[ProgressionDecision] = []
     for plans in active_plan_chunks(size=CHUNK_SIZE):
-        today_of = {plan.pk: _local_today(plan.patient.timezone, now, zones) for plan in plans}
+        today_of = {plan.pk: patient_local_today(patient=plan.patient, now=now) for plan in plans}
         decided = set(
             ProgressionDecision.objects.filter(
                 plan_id__in=today_of, date__in=set(today_of.values()), decided_by__isnull=True

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from ptrx.plans.models import (
     PlanStatus,
     TherapistDigest,
 )
-from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many
+from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many, patient_local_today
 from ptrx.plans.services.reminders import outbox_deliver, outbox_recover
 
 logger = logging.getLogger(__name__)
@@ -49,16 +48,6 @@ DIGEST_SEND_HOURS = 12
 DIGEST_MAX_LOOKBACK = dt.timedelta(days=7)
 
 
-def _local_today(name: str, now: dt.datetime, cache: dict[str, dt.date]) -> dt.date:
-    """The date at `now` in zone `name` (UTC when the name is unknown), cached per zone."""
-    if name not in cache:
-        try:
-            cache[name] = now.astimezone(zoneinfo.ZoneInfo(name)).date()
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            cache[name] = now.astimezone(dt.UTC).date()
-    return cache[name]
-
-
 def adherence_snapshots_take(*, now: dt.datetime | None = None) -> int:
     """Write each active plan's snapshot for every finished local day (up to a week back)
     that has none; returns how many were written.
@@ -68,11 +57,11 @@ def adherence_snapshots_take(*, now: dt.datetime | None = None) -> int:
     Plans go by chunks of SNAPSHOT_CHUNK_SIZE, four queries each whatever their size.
     """
     now = now or timezone.now()
-    zones: dict[str, dt.date] = {}
     written = 0
     for plans in active_plan_chunks(size=SNAPSHOT_CHUNK_SIZE):
         yesterday_of = {
-            plan.pk: _local_today(plan.patient.timezone, now, zones) - dt.timedelta(days=1) for plan in plans
+            plan.pk: patient_local_today(patient=plan.patient, now=now) - dt.timedelta(days=1)
+            for plan in plans
         }
         written += _snapshots_write(plans, yesterday_of)
     return written
