@@ -11,8 +11,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AdminTimeWidget, AutocompleteSelect
-from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -21,7 +19,13 @@ from django.utils.safestring import SafeString
 from ptrx.exercises.models import Branch
 from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
 from ptrx.plans.models import Irritability, Patient, Phase, Plan, Prescription, Side
-from ptrx.plans.services.patients import patient_create, patient_update, patient_validate, username_validate
+from ptrx.plans.services.patients import (
+    login_build,
+    patient_create,
+    patient_update,
+    patient_validate,
+    username_validate,
+)
 from ptrx.plans.services.prescriptions import (
     prescription_add,
     prescription_check_exercise,
@@ -195,16 +199,17 @@ class PatientCreateForm(PatientForm):
         if password and password != cleaned.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         elif password:
-            user = get_user_model()(
-                username=cleaned.get("username") or "",
-                email=cleaned.get("email") or "",
-                first_name=cleaned.get("first_name") or "",
-                last_name=cleaned.get("last_name") or "",
-            )
             try:
-                validate_password(password, user)
+                login_build(
+                    username=cleaned.get("username") or "",
+                    password=password,
+                    email=cleaned.get("email") or "",
+                    first_name=cleaned.get("first_name") or "",
+                    last_name=cleaned.get("last_name") or "",
+                    is_staff=False,
+                )
             except ValidationError as exc:
-                self.add_error("password1", exc)
+                self.add_error("password1", exc.message_dict["password"])
         return cleaned
 
     def create_patient(self) -> Patient:

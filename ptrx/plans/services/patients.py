@@ -33,19 +33,36 @@ def username_validate(username: str) -> None:
         raise ValidationError({"username": f'A user named "{username}" already exists.'})
 
 
+def login_build(
+    *, username: str, password: str, email: str, first_name: str, last_name: str, is_staff: bool
+) -> Any:
+    """An unsaved user whose password passes the site's password rules (errors under
+    `password`); the password is set, the user not saved."""
+    user = get_user_model()(
+        username=username, email=email, first_name=first_name, last_name=last_name, is_staff=is_staff
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    return user
+
+
 def therapist_create(
     *, username: str, password: str, email: str = "", first_name: str = "", last_name: str = ""
 ) -> AbstractUser:
     """A staff user in the Therapists group, able to use the admin for their own patients."""
     username_validate(username)
-    User = get_user_model()
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+    user = login_build(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=True,
+    )
     with transaction.atomic():
-        user.set_password(password)
         user.save()
         group, _created = Group.objects.get_or_create(name=THERAPISTS_GROUP)
         user.groups.add(group)
@@ -112,14 +129,15 @@ def patient_create(
         timezone_name=timezone_name,
         red_flags=red_flags,
     )
-    User = get_user_model()
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=False)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+    user = login_build(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=False,
+    )
     with transaction.atomic():
-        user.set_password(password)
         user.save()
         return Patient.objects.create(
             user=user,
