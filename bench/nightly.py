@@ -31,7 +31,7 @@ from typing import Any
 import common
 
 LARGE = int(os.environ.get("BENCH_PATIENTS", "100000"))
-SAMPLE = int(os.environ.get("BENCH_NIGHTLY_SAMPLE", "500"))
+SAMPLE = int(os.environ.get("BENCH_NIGHTLY_SAMPLE", "2000"))
 BUDGET_S = float(os.environ.get("BENCH_NIGHTLY_BUDGET", "150"))
 TARGET_S = 60.0
 STEADY_STATE_DAYS = 6

@@ -3,10 +3,11 @@
 import datetime as dt
 import functools
 import operator
+import uuid
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import (
     BooleanField,
@@ -37,6 +38,7 @@ from ptrx.plans.models import (
     AdherenceSnapshot,
     CheckIn,
     Completion,
+    ContentStamp,
     Notification,
     Patient,
     Phase,
@@ -132,15 +134,59 @@ def protocols_load() -> Mapping[str, Protocol]:
     }
 
 
+@dataclass(frozen=True)
+class PlanSources:
+    """What plan generation reads: the library, the protocols, and each exercise's id by slug."""
+
+    catalogue: Catalogue
+    protocols: Mapping[str, Protocol]
+    exercise_ids: Mapping[str, int]
+
+
+# This process's last plan sources and the content stamp they were read under.
+_plan_sources: tuple[uuid.UUID, PlanSources] | None = None
+
+
+def plan_sources_load() -> PlanSources:
+    """`catalogue_load` and `protocols_load` for plan generation, kept in this process while
+    the content stamp is unchanged: one query when nothing changed since the last call.
+
+    Triggers give the stamp a new token in the same transaction as any write to the
+    library or the protocols (see ContentStamp), so a change committed by any process
+    is seen on the next call.
+    """
+    global _plan_sources  # one per process, replaced whole (never mutated)
+    # The stamp first: what is read after it is at least as new, so a change committed
+    # in between costs one more read on the next call, never a stale answer.
+    token = next(iter(ContentStamp.objects.values_list("token", flat=True)), None)
+    kept = _plan_sources
+    if token is not None and kept is not None and kept[0] == token:
+        return kept[1]
+    sources = PlanSources(
+        catalogue=catalogue_load(),
+        protocols=protocols_load(),
+        exercise_ids=dict(Exercise.objects.values_list("slug", "id")),
+    )
+    # Without a stamp row (a database without the triggers) nothing is kept.
+    _plan_sources = None if token is None else (token, sources)
+    return sources
+
+
 def local_date(*, timezone_name: str, now: dt.datetime) -> dt.date:
     """The date at `now` in the IANA zone `timezone_name`. Zones are validated when
     saved; a row that somehow holds an unknown one counts in UTC rather than failing
     a whole nightly job."""
+    return now.astimezone(_zone(timezone_name)).date()
+
+
+@functools.lru_cache(maxsize=1024)
+def _zone(name: str) -> dt.tzinfo:
+    # ZoneInfo keeps only the last few zones it built: a nightly job going through
+    # patients of 24 zones in turn would read the zone files again for most of them.
     try:
-        zone: dt.tzinfo = zoneinfo.ZoneInfo(timezone_name)
+        return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    return now.astimezone(zone).date()
+        return dt.UTC
 
 
 def patient_local_today(*, patient: Patient, now: dt.datetime | None = None) -> dt.date:
@@ -303,6 +349,7 @@ class _Scheduled:
 
 @dataclass(frozen=True)
 class _PhaseSchedule:
+    pk: int
     started_on: dt.date | None
     ended_on: dt.date | None
     prescriptions: list[_Scheduled]
@@ -329,13 +376,50 @@ def _schedules(rows: Any) -> dict[int, list[_PhaseSchedule]]:
         phases = by_plan.setdefault(plan_id, {})
         phase = phases.get(phase_id)
         if phase is None:
-            phase = phases[phase_id] = _PhaseSchedule(started_on, ended_on, [])
+            phase = phases[phase_id] = _PhaseSchedule(phase_id, started_on, ended_on, [])
         if pk is not None:
             phase.prescriptions.append(_Scheduled(pk, slug, name, sessions, frozenset(days)))
     return {plan_id: list(phases.values()) for plan_id, phases in by_plan.items()}
 
 
-def _phase_on(phases: list[_PhaseSchedule], day: dt.date) -> _PhaseSchedule | None:
+@dataclass(frozen=True)
+class _PhaseDays:
+    """A phase as day-by-day counts need it: sessions per day, summed over the
+    prescriptions that share a weekly schedule."""
+
+    pk: int
+    started_on: dt.date | None
+    ended_on: dt.date | None
+    sessions_by_days: list[tuple[frozenset[int], int]]
+
+
+def _phase_days(phases: QuerySet[Phase]) -> dict[int, list[_PhaseDays]]:
+    """Per plan, these phases in order with their sessions per weekly schedule: one
+    row per phase and distinct `days_of_week`, not one per prescription."""
+    by_plan: dict[int, list[_PhaseDays]] = {}
+    schedules: dict[tuple[int, ...], frozenset[int]] = {}
+    for plan_id, phase_id, started_on, ended_on, days, sessions in (
+        phases.order_by("plan_id", "number")
+        .values("plan_id", "number", "id", "started_on", "ended_on", "prescriptions__days_of_week")
+        .annotate(sessions=Sum("prescriptions__sessions_per_day"))
+        .values_list("plan_id", "id", "started_on", "ended_on", "prescriptions__days_of_week", "sessions")
+    ):
+        plan_phases = by_plan.setdefault(plan_id, [])
+        if not plan_phases or plan_phases[-1].pk != phase_id:
+            plan_phases.append(_PhaseDays(phase_id, started_on, ended_on, []))
+        if days is not None:
+            key = tuple(days)
+            schedule = schedules.get(key)
+            if schedule is None:
+                schedule = schedules[key] = frozenset(key)
+            plan_phases[-1].sessions_by_days.append((schedule, sessions))
+    return by_plan
+
+
+_Phase = TypeVar("_Phase", _PhaseSchedule, _PhaseDays)
+
+
+def _phase_on(phases: list[_Phase], day: dt.date) -> _Phase | None:
     """The phase in force on `day`: the one whose [started_on, ended_on) covers it."""
     for phase in phases:
         if phase.started_on and phase.started_on <= day and (phase.ended_on is None or day < phase.ended_on):
@@ -437,7 +521,10 @@ def adherence_by_day_many(
     keyed by plan id, for all of them in two queries.
 
     For the jobs that go over every active plan (snapshots, progression): they can
-    pass chunks of a few hundred plans instead of asking plan by plan.
+    pass chunks of a thousand plans instead of asking plan by plan. The database
+    counts the sessions done per plan, day, phase and weekly schedule (a few rows a
+    day, not one per prescription); only sessions within the prescription's
+    `sessions_per_day` count, which is `adherence_summary`'s cap on each prescription.
     """
     if not windows:
         return {}
@@ -446,24 +533,57 @@ def adherence_by_day_many(
     last = max(end for _plan, _start, end in windows)
     # Phases that cannot cover a day of any window are left out: the phase in force
     # on a day is the first, by number, whose dates cover it.
-    phases = _schedules(
-        _schedule_rows(
-            Phase.objects.filter(plan_id__in=plan_ids, started_on__lte=last).exclude(ended_on__lte=first)
-        )
+    phases = _phase_days(
+        Phase.objects.filter(plan_id__in=plan_ids, started_on__lte=last).exclude(ended_on__lte=first)
     )
-    done: dict[int, dict[tuple[int, dt.date], int]] = {}
-    for plan_id, prescription_id, date, n in (
-        Completion.objects.filter(plan_id__in=plan_ids, date__gte=first, date__lte=last)
+    done: dict[int, dict[dt.date, list[tuple[int, list[int], int]]]] = {}
+    for plan_id, date, phase_id, days_of_week, n in (
+        Completion.objects.filter(
+            plan_id__in=plan_ids,
+            date__gte=first,
+            date__lte=last,
+            # Lets PostgreSQL read the few prescriptions of these phases, not scan them all.
+            prescription__phase_id__in=[phase.pk for schedule in phases.values() for phase in schedule],
+            session__lte=F("prescription__sessions_per_day"),
+        )
         .order_by()
-        .values("plan_id", "prescription_id", "date")
+        .values("plan_id", "date", "prescription__phase_id", "prescription__days_of_week")
         .annotate(n=Count("id"))
-        .values_list("plan_id", "prescription_id", "date", "n")
+        .values_list("plan_id", "date", "prescription__phase_id", "prescription__days_of_week", "n")
     ):
-        done.setdefault(plan_id, {})[(prescription_id, date)] = n
+        done.setdefault(plan_id, {}).setdefault(date, []).append((phase_id, days_of_week, n))
     return {
-        plan.pk: _tally(plan, phases.get(plan.pk, []), done.get(plan.pk, {}), start, end).by_day
+        plan.pk: _tally_days(plan, phases.get(plan.pk, []), done.get(plan.pk, {}), start, end)
         for plan, start, end in windows
     }
+
+
+def _tally_days(
+    plan: Plan,
+    phases: list[_PhaseDays],
+    done: Mapping[dt.date, list[tuple[int, list[int], int]]],
+    start: dt.date,
+    end: dt.date,
+) -> list[tuple[dt.date, int, int]]:
+    """`_tally(...).by_day` from sessions done counted per (day, phase, weekly schedule):
+    done sessions count when their phase is the one in force and the day is one of
+    their schedule's weekdays."""
+    by_day = []
+    day = start
+    while day <= end:
+        phase = _phase_on(phases, day) if day >= plan.start_date else None
+        weekday = day.weekday()
+        prescribed = completed = 0
+        if phase is not None:
+            prescribed = sum(sessions for days, sessions in phase.sessions_by_days if weekday in days)
+            completed = sum(
+                n
+                for phase_id, days_of_week, n in done.get(day, ())
+                if phase_id == phase.pk and weekday in days_of_week
+            )
+        by_day.append((day, prescribed, completed))
+        day += dt.timedelta(days=1)
+    return by_day
 
 
 def notification_list(*, patient: Patient) -> QuerySet[Notification]:

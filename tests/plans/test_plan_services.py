@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from ptrx.plans.domain import PatientContext, generate_plan
 from ptrx.plans.models import Phase, Plan, PlanStatus, Prescription
+from ptrx.plans.selectors import catalogue_load, protocols_load
 from ptrx.plans.services.plans import (
     plan_activate,
     plan_cancel,
@@ -125,3 +127,57 @@ def test_concurrent_activations_leave_exactly_one_active_plan(library, therapist
     assert outcomes.count("activated") == 1
     assert any("already has an active plan" in outcome for outcome in outcomes)
     assert Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).count() == 1
+
+
+def test_generate_writes_the_draft_and_returns_the_saved_plan(patient, therapist):
+    # On PostgreSQL the rows are written by hand-made SQL: they must be what the ORM writes.
+    plan = plan_generate(patient=patient, start=START, created_by=therapist)
+    saved = Plan.objects.get(pk=plan.pk)
+    assert not plan._state.adding
+    assert plan.patient is patient
+    for column in Plan._meta.concrete_fields:
+        assert getattr(plan, column.attname) == getattr(saved, column.attname), column.name
+    assert saved.status == PlanStatus.DRAFT and saved.created_by == therapist
+    context = PatientContext(
+        branches=frozenset(patient.branches), side=patient.side, irritability=patient.irritability
+    )
+    draft = generate_plan(context, catalogue_load(), protocols_load(), start=START)
+    assert list(
+        saved.phases.order_by("id").values_list(
+            "number", "name", "goal", "min_weeks", "typical_weeks", "started_on", "ended_on"
+        )
+    ) == [
+        (phase.number, phase.name, phase.goal, phase.min_weeks, phase.typical_weeks, None, None)
+        for phase in draft.phases
+    ]
+    assert list(
+        Prescription.objects.filter(phase__plan=plan)
+        .order_by("id")
+        .values_list(
+            "phase__number",
+            "exercise__slug",
+            "sets",
+            "reps",
+            "hold_seconds",
+            "side",
+            "sessions_per_day",
+            "days_of_week",
+            "notes",
+            "order",
+        )
+    ) == [
+        (
+            phase.number,
+            item.exercise,
+            item.sets,
+            item.reps,
+            item.hold_seconds,
+            item.side,
+            item.sessions_per_day,
+            list(item.days_of_week),
+            item.notes,
+            item.order,
+        )
+        for phase in draft.phases
+        for item in phase.prescriptions
+    ]

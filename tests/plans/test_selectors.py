@@ -39,6 +39,36 @@ def test_adherence_by_day_many_matches_adherence_summary(library, therapist):
     for offset in range(5, 12):
         log(patient, moved, START + dt.timedelta(days=offset), every=1)
     plans[1] = (patient, moved)
+    # What the counts leave out: a session logged on a rest day of its exercise, one of
+    # a phase no longer in force, and a second session of an exercise since cut to one.
+    patient, plan = plans[0]
+    in_force = list(Prescription.objects.filter(phase__plan=plan, phase__number=1).order_by("order", "pk"))
+    Prescription.objects.filter(pk=in_force[1].pk).update(days_of_week=[0, 2, 4])
+    completion_log(  # a Tuesday, a rest day of this exercise now
+        patient=patient,
+        prescription_id=in_force[1].pk,
+        date=START + dt.timedelta(days=1),
+        sets_done=1,
+        pain_during=1,
+    )
+    patient, moved = plans[1]
+    left_behind = Prescription.objects.filter(phase__plan=moved, phase__number=1).first()
+    assert left_behind is not None
+    completion_log(
+        patient=patient,
+        prescription_id=left_behind.pk,
+        date=START + dt.timedelta(days=8),
+        sets_done=1,
+        pain_during=1,
+    )
+    cut = in_force[0]
+    Prescription.objects.filter(pk=cut.pk).update(sessions_per_day=2)
+    for session in (1, 2):
+        completion_log(
+            patient=plans[0][0], prescription_id=cut.pk, date=START + dt.timedelta(days=1), session=session,
+            sets_done=1, pain_during=1,
+        )  # fmt: skip
+    Prescription.objects.filter(pk=cut.pk).update(sessions_per_day=1)
     # The third plan's first phase was emptied by its therapist.
     Phase.objects.get(plan=plans[2][1], number=1).prescriptions.all().delete()
 

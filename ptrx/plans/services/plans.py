@@ -1,17 +1,19 @@
 """Generating plans and moving them through their life: draft, active, paused, completed."""
 
 import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ptrx.exercises.models import Exercise
-from ptrx.plans.domain import DomainError, PatientContext, generate_plan
+from ptrx.plans.domain import DomainError, PatientContext, PlanDraft, generate_plan
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Patient, Phase, Plan, PlanStatus, Prescription
-from ptrx.plans.selectors import catalogue_load, protocols_load
+from ptrx.plans.selectors import plan_sources_load
 
 # Which status each action may start from; one table, so the admin, the API and
 # the jobs agree on what is allowed.
@@ -34,26 +36,29 @@ def plan_generate(
 ) -> Plan:
     """Generate a draft plan from the protocols for the patient's branches (or the given ones)."""
     try:
+        sources = plan_sources_load()
         context = PatientContext(
             branches=frozenset(branches or patient.branches),
             side=side or patient.side,
             irritability=irritability or patient.irritability,
         )
-        draft = generate_plan(context, catalogue_load(), protocols_load(), start=start)
+        draft = generate_plan(context, sources.catalogue, sources.protocols, start=start)
     except DomainError as exc:
         raise ValidationError(str(exc)) from exc
-    slugs = {p.exercise for phase in draft.phases for p in phase.prescriptions}
-    exercise_ids = dict(Exercise.objects.filter(slug__in=slugs).values_list("slug", "id"))
+    plan = Plan(
+        patient=patient,
+        title=draft.title,
+        branches=list(draft.branches),
+        side=draft.side,
+        irritability=draft.irritability,
+        start_date=draft.start,
+        created_by=created_by,
+    )
+    if connection.vendor == "postgresql":
+        _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+        return plan
     with transaction.atomic():
-        plan = Plan.objects.create(
-            patient=patient,
-            title=draft.title,
-            branches=list(draft.branches),
-            side=draft.side,
-            irritability=draft.irritability,
-            start_date=draft.start,
-            created_by=created_by,
-        )
+        plan.save(force_insert=True)
         phases = Phase.objects.bulk_create(
             Phase(
                 plan=plan,
@@ -68,7 +73,7 @@ def plan_generate(
         Prescription.objects.bulk_create(
             Prescription(
                 phase=phase,
-                exercise_id=exercise_ids[item.exercise],
+                exercise_id=sources.exercise_ids[item.exercise],
                 sets=item.sets,
                 reps=item.reps,
                 hold_seconds=item.hold_seconds,
@@ -82,6 +87,103 @@ def plan_generate(
             for item in phase_draft.prescriptions
         )
     return plan
+
+
+# A whole plan written on PostgreSQL in one statement, so in one round trip and atomic
+# without BEGIN and COMMIT: the plan, its phases with the plan's new id, and the
+# prescriptions joined to their phase's new id by number. Phases and prescriptions come
+# as a JSON document each, so psycopg quotes 15 values rather than 400 and parses
+# the statement once per process. Every column the ORM would write is written, with the
+# same values (tests/plans/test_plan_services.py compares the rows).
+_PG_PLAN_INSERT = """
+WITH plan AS (
+    INSERT INTO plans_plan (patient_id, title, status, branches, side, irritability, start_date,
+                            current_phase, auto_progress, status_reason, created_by_id, created_at,
+                            updated_at)
+    VALUES (%(patient_id)s, %(title)s, %(status)s, %(branches)s::jsonb, %(side)s, %(irritability)s,
+            %(start_date)s, %(current_phase)s, %(auto_progress)s, %(status_reason)s, %(created_by_id)s,
+            %(created_at)s, %(updated_at)s)
+    RETURNING id
+), phase AS (
+    INSERT INTO plans_phase (plan_id, number, name, goal, min_weeks, typical_weeks)
+    SELECT plan.id, p.number, p.name, p.goal, p.min_weeks, p.typical_weeks
+    FROM plan, jsonb_to_recordset(%(phases)s::jsonb)
+         AS p(number int, name text, goal text, min_weeks int, typical_weeks int)
+    ORDER BY p.number
+    RETURNING id, number
+), prescription AS (
+    INSERT INTO plans_prescription (phase_id, exercise_id, sets, reps, hold_seconds, side,
+                                    sessions_per_day, days_of_week, notes, "order")
+    SELECT phase.id, r.exercise_id, r.sets, r.reps, r.hold_seconds, r.side, r.sessions_per_day,
+           r.days_of_week, r.notes, r."order"
+    FROM jsonb_to_recordset(%(prescriptions)s::jsonb)
+         AS r(n int, phase int, exercise_id bigint, sets int, reps int, hold_seconds int, side text,
+              sessions_per_day int, days_of_week jsonb, notes text, "order" int)
+    JOIN phase ON phase.number = r.phase
+    ORDER BY r.n
+)
+SELECT id FROM plan
+"""
+
+
+def _plan_insert_postgresql(*, plan: Plan, draft: PlanDraft, exercise_ids: Mapping[str, int]) -> None:
+    """Save the new `plan` with the draft's phases and prescriptions as plain rows, without
+    model instances: a plan has about 40 prescriptions, and building and preparing them
+    through the ORM cost more than the rest of `plan_generate` (PERFORMANCE.md §3)."""
+    plan.created_at = plan.updated_at = timezone.now()
+    phases = [
+        {
+            "number": phase.number,
+            "name": phase.name,
+            "goal": phase.goal,
+            "min_weeks": phase.min_weeks,
+            "typical_weeks": phase.typical_weeks,
+        }
+        for phase in draft.phases
+    ]
+    prescriptions = [
+        {
+            "n": n,
+            "phase": number,
+            "exercise_id": exercise_ids[item.exercise],
+            "sets": item.sets,
+            "reps": item.reps,
+            "hold_seconds": item.hold_seconds,
+            "side": item.side,
+            "sessions_per_day": item.sessions_per_day,
+            "days_of_week": item.days_of_week,
+            "notes": item.notes,
+            "order": item.order,
+        }
+        for n, (number, item) in enumerate(
+            (phase.number, item) for phase in draft.phases for item in phase.prescriptions
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_PLAN_INSERT,
+            {
+                "patient_id": plan.patient_id,
+                "title": plan.title,
+                "status": str(plan.status),
+                "branches": json.dumps(plan.branches),
+                "side": plan.side,
+                "irritability": plan.irritability,
+                "start_date": plan.start_date,
+                "current_phase": plan.current_phase,
+                "auto_progress": plan.auto_progress,
+                "status_reason": plan.status_reason,
+                "created_by_id": plan.created_by_id,
+                "created_at": plan.created_at,
+                "updated_at": plan.updated_at,
+                "phases": json.dumps(phases),
+                "prescriptions": json.dumps(prescriptions),
+            },
+        )
+        (plan.pk,) = cursor.fetchone()
+    # Now a saved instance, as Model.from_db marks the ones it loads.
+    plan._state.adding = False
+    plan._state.db = connection.alias
 
 
 def plan_activation_problem(plan: Plan) -> str | None:
@@ -176,11 +278,22 @@ def plan_set_phase(*, plan: Plan, number: int, on: dt.date) -> Plan:
             raise ValidationError(f"This plan has no phase {number}.", code="no_such_phase")
         if number == plan.current_phase:
             return plan
-        Phase.objects.filter(plan=plan, number=plan.current_phase).update(ended_on=on)
-        Phase.objects.filter(plan=plan, number=number).update(started_on=on, ended_on=None)
-        plan.current_phase = number
-        plan.save(update_fields=["current_phase", "updated_at"])
+        plans_move_phase(moves=[(plan.pk, plan.current_phase, number, on)])
+        plan.refresh_from_db(fields=["current_phase", "updated_at"])
     return plan
+
+
+def plans_move_phase(*, moves: Sequence[tuple[int, int, int, dt.date]]) -> None:
+    """Move each (plan id, from phase, to phase, date): the old phase ends on the date and
+    the new one starts then. Three statements per distinct (from, to, date), however many
+    plans; the caller holds the plans' locks and knows both phases exist."""
+    groups: dict[tuple[int, int, dt.date], list[int]] = defaultdict(list)
+    for plan_id, from_phase, to_phase, on in moves:
+        groups[(from_phase, to_phase, on)].append(plan_id)
+    for (from_phase, to_phase, on), plan_ids in groups.items():
+        Phase.objects.filter(plan_id__in=plan_ids, number=from_phase).update(ended_on=on)
+        Phase.objects.filter(plan_id__in=plan_ids, number=to_phase).update(started_on=on, ended_on=None)
+        Plan.objects.filter(pk__in=plan_ids).update(current_phase=to_phase, updated_at=timezone.now())
 
 
 def plan_duplicate(*, plan: Plan, patient: Patient, start: dt.date, created_by: Any = None) -> Plan:

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, DateField, Max, OuterRef, Subquery, Value, When
+from django.db.models import Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -41,13 +42,14 @@ from ptrx.plans.models import (
     NotificationKind,
     NotificationStatus,
     Outcome,
+    Patient,
     Phase,
     Plan,
     PlanStatus,
     ProgressionDecision,
 )
 from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many, patient_local_today
-from ptrx.plans.services.plans import plan_set_phase
+from ptrx.plans.services.plans import plans_move_phase
 from ptrx.plans.services.reminders import notifications_enqueue
 
 logger = logging.getLogger(__name__)
@@ -108,7 +110,7 @@ def progress_inputs(
     windows = [(plan, first, end) for plan, first, end in windows if first <= end]
     by_day = adherence_by_day_many(windows=windows)
     days_of = _day_records(windows, due, by_day)
-    baselines = _baselines(due, {plan_id: started for plan_id, (started, *_rest) in judged.items()})
+    baselines = _baselines(due, judged)
     for plan, _on in due:
         if plan.pk not in judged:
             continue
@@ -183,20 +185,20 @@ def _day_records(
     return records
 
 
-def _baselines(due: Sequence[tuple[Plan, dt.date]], started: dict[int, dt.date]) -> dict[int, int]:
-    """Per plan, `pain_now` of the patient's earliest check-in (by date, then id) from the
-    start of the current phase to `on`: one query per distinct `on` (one or two, as
-    patients' local dates differ by at most a day or so)."""
-    by_on: dict[dt.date, list[Plan]] = {}
+def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> dict[int, int]:
+    """Per judged plan, `pain_now` of the patient's earliest check-in (by date, then id)
+    from the start of the current phase (the plan's start when the phase has no date)
+    to `on`: one query per distinct `on` (one or two, as patients' local dates differ by
+    at most a day or so), the same statement however many plans."""
+    by_on: dict[dt.date, list[int]] = {}
     for plan, on in due:
-        if plan.pk in started:
-            by_on.setdefault(on, []).append(plan)
+        if plan.pk in judged:
+            by_on.setdefault(on, []).append(plan.pk)
+    phase_start = Phase.objects.filter(plan_id=OuterRef("pk"), number=OuterRef("current_phase")).values(
+        "started_on"
+    )[:1]
     baselines: dict[int, int] = {}
-    for on, plans in by_on.items():
-        # The start differs per plan: given to the database as a CASE on the plan id.
-        since = Case(
-            *(When(pk=plan.pk, then=Value(started[plan.pk])) for plan in plans), output_field=DateField()
-        )
+    for on, plan_ids in by_on.items():
         earliest = (
             CheckIn.objects.filter(
                 patient_id=OuterRef("patient_id"), date__gte=OuterRef("since"), date__lte=on
@@ -206,9 +208,9 @@ def _baselines(due: Sequence[tuple[Plan, dt.date]], started: dict[int, dt.date])
         )
         baselines.update(
             (plan_id, pain)
-            for plan_id, pain in Plan.objects.filter(pk__in=[plan.pk for plan in plans])
+            for plan_id, pain in Plan.objects.filter(pk__in=plan_ids)
             .order_by()
-            .annotate(since=since, baseline=Subquery(earliest))
+            .annotate(since=Coalesce(Subquery(phase_start), "start_date"), baseline=Subquery(earliest))
             .values_list("pk", "baseline")
             if pain is not None
         )
@@ -232,8 +234,22 @@ def progression_evaluate(*, plan: Plan, on: dt.date) -> ProgressionDecision:
             decision = decide(progress_input(plan=plan, on=on))
         except DomainError as exc:
             raise ValidationError(str(exc), code="progression_input") from exc
-        from_phase = plan.current_phase
-        to_phase = from_phase
+        (record,) = _decisions_record([(plan, on, decision)])
+    return record
+
+
+def _decisions_record(decided: Sequence[tuple[Plan, dt.date, Decision]]) -> list[ProgressionDecision]:
+    """Record these decisions and apply them: phase moves, then the therapist's alerts.
+
+    The caller holds the plans' locks and has checked that none is decided yet for its
+    date and that each plan is still active in the phase it was judged in. A fixed
+    number of statements however many plans (phase moves go by (from, to, date)).
+    """
+    records: list[ProgressionDecision] = []
+    moves: list[tuple[int, int, int, dt.date]] = []
+    alerts: list[tuple[Plan, ProgressionDecision, Decision]] = []
+    for plan, on, decision in decided:
+        from_phase = to_phase = plan.current_phase
         applied = False
         if decision.outcome == ADVANCE:
             to_phase = from_phase + 1
@@ -241,13 +257,17 @@ def progression_evaluate(*, plan: Plan, on: dt.date) -> ProgressionDecision:
         elif decision.outcome == REGRESS:
             to_phase = from_phase - 1
             applied = True
-        if applied:
-            plan = plan_set_phase(plan=plan, number=to_phase, on=on)
         record = _record(plan, on, decision, from_phase=from_phase, to_phase=to_phase, applied=applied)
-        record.save(force_insert=True)
+        records.append(record)
+        if applied:
+            moves.append((plan.pk, from_phase, to_phase, on))
+            plan.current_phase = to_phase
         if _therapist_should_know(decision, applied=applied):
-            _alert_therapist(plan=plan, record=record, decision=decision)
-    return record
+            alerts.append((plan, record, decision))
+    plans_move_phase(moves=moves)
+    ProgressionDecision.objects.bulk_create(records, batch_size=BULK_BATCH_SIZE)
+    _therapists_alert(alerts)
+    return records
 
 
 def _record(
@@ -271,6 +291,11 @@ def _record(
     )
 
 
+def _changes_something(decision: Decision) -> bool:
+    """Whether recording the decision moves the plan or tells the therapist."""
+    return decision.outcome != HOLD or _therapist_should_know(decision, applied=False)
+
+
 def _therapist_should_know(decision: Decision, *, applied: bool) -> bool:
     if decision.outcome == REGRESS:
         return True
@@ -287,27 +312,32 @@ def _admin_url(plan: Plan) -> str:
         return base + "/admin/"
 
 
-def _alert_therapist(*, plan: Plan, record: ProgressionDecision, decision: Decision) -> None:
-    """Queue the therapist_alert for this decision (once per patient and day)."""
-    patient = plan.patient
-    context = {
-        "patient": str(patient),
-        "outcome": record.outcome,
-        "applied": record.applied,
-        "from_phase": record.from_phase,
-        "to_phase": record.to_phase,
-        "date": record.date,
-        "reasons": [reason.text for reason in decision.reasons],
-        "url": _admin_url(plan),
-    }
-    if record.outcome == Outcome.REGRESS:
-        subject = f"{patient}: plan stepped back to phase {record.to_phase}"
-    elif record.outcome == Outcome.ADVANCE:
-        subject = f"{patient}: ready for phase {record.to_phase}, waiting for your review"
-    else:
-        subject = f"{patient}: warning signs, staying in phase {record.from_phase}"
-    Notification.objects.bulk_create(
-        [
+def _therapists_alert(alerts: Sequence[tuple[Plan, ProgressionDecision, Decision]]) -> None:
+    """Queue a therapist_alert for each decision (once per patient and day: the unique
+    key keeps an alert already queued), in three queries however many."""
+    if not alerts:
+        return
+    patients = Patient.objects.select_related("user").in_bulk({plan.patient_id for plan, _r, _d in alerts})
+    notifications = []
+    for plan, record, decision in alerts:
+        patient = patients[plan.patient_id]
+        context = {
+            "patient": str(patient),
+            "outcome": record.outcome,
+            "applied": record.applied,
+            "from_phase": record.from_phase,
+            "to_phase": record.to_phase,
+            "date": record.date,
+            "reasons": [reason.text for reason in decision.reasons],
+            "url": _admin_url(plan),
+        }
+        if record.outcome == Outcome.REGRESS:
+            subject = f"{patient}: plan stepped back to phase {record.to_phase}"
+        elif record.outcome == Outcome.ADVANCE:
+            subject = f"{patient}: ready for phase {record.to_phase}, waiting for your review"
+        else:
+            subject = f"{patient}: warning signs, staying in phase {record.from_phase}"
+        notifications.append(
             Notification(
                 patient=patient,
                 plan=plan,
@@ -317,18 +347,20 @@ def _alert_therapist(*, plan: Plan, record: ProgressionDecision, decision: Decis
                 body=render_to_string("emails/therapist_alert.txt", context).strip() + "\n",
                 html_body=render_to_string("emails/therapist_alert.html", context),
             )
-        ],
-        ignore_conflicts=True,
-    )
-    notifications_enqueue(
-        list(
-            Notification.objects.filter(
-                patient=patient,
-                kind=NotificationKind.THERAPIST_ALERT,
-                local_date=record.date,
-                status=NotificationStatus.PENDING,
-            ).values_list("pk", flat=True)
         )
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=BULK_BATCH_SIZE)
+    wanted = {(n.patient_id, n.local_date) for n in notifications}
+    notifications_enqueue(
+        [
+            pk
+            for pk, patient_id, local_date in Notification.objects.filter(
+                patient_id__in={patient_id for patient_id, _date in wanted},
+                kind=NotificationKind.THERAPIST_ALERT,
+                local_date__in={local_date for _patient, local_date in wanted},
+                status=NotificationStatus.PENDING,
+            ).values_list("pk", "patient_id", "local_date")
+            if (patient_id, local_date) in wanted
+        ]
     )
 
 
@@ -338,12 +370,14 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
     Run hourly, this decides each plan once a day, soon after the patient's local
     midnight; a plan that cannot be evaluated is logged and skipped, not retried.
 
-    Plans go by chunks of CHUNK_SIZE, each read in a fixed number of queries
-    (progress_inputs). Most days change nothing: a hold without warning signs is
-    only recorded, in bulk (the unique (plan, date) key drops a decision another run
-    recorded meanwhile). Any other outcome (a phase change, an alert) is rare and goes
-    through progression_evaluate, plan by plan, under its lock. The held decisions
-    are returned as built (without a primary key where the database does not return one).
+    Plans go by chunks of CHUNK_SIZE, each read, decided and recorded in a fixed number
+    of queries (progress_inputs, _decisions_record). Most days change nothing: a hold
+    without warning signs is only recorded, in bulk and without locks (the unique
+    (plan, date) key drops a decision another run recorded meanwhile). The plans whose
+    decision moves them or alerts the therapist are locked together; one that changed
+    since the chunk was read is decided again on its own (progression_evaluate).
+    Decisions are returned as built (without a primary key where the database does
+    not return one).
     """
     now = now or timezone.now()
     decisions: list[ProgressionDecision] = []
@@ -361,26 +395,55 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
 
 def _evaluate_chunk(due: list[tuple[Plan, dt.date]]) -> list[ProgressionDecision]:
     inputs = progress_inputs(due=due)
-    held: list[ProgressionDecision] = []
-    eventful: list[tuple[Plan, dt.date]] = []
+    quiet: list[ProgressionDecision] = []
+    eventful: list[tuple[Plan, dt.date, Decision]] = []
     for plan, on in due:
         found = inputs[plan.pk]
         if isinstance(found, Exception):
             _log_skipped(plan, on, found)
             continue
         decision = decide(found)
-        if decision.outcome == HOLD and not _therapist_should_know(decision, applied=False):
-            held.append(_record(plan, on, decision, to_phase=plan.current_phase, applied=False))
+        if _changes_something(decision):
+            eventful.append((plan, on, decision))
         else:
-            eventful.append((plan, on))
-    ProgressionDecision.objects.bulk_create(held, ignore_conflicts=True, batch_size=BULK_BATCH_SIZE)
-    decisions = held
-    for plan, on in eventful:
+            quiet.append(_record(plan, on, decision, to_phase=plan.current_phase, applied=False))
+    ProgressionDecision.objects.bulk_create(quiet, ignore_conflicts=True, batch_size=BULK_BATCH_SIZE)
+    return quiet + _eventful_record(eventful)
+
+
+def _eventful_record(eventful: list[tuple[Plan, dt.date, Decision]]) -> list[ProgressionDecision]:
+    """Record and apply the decisions that move a plan or alert, under the plans' locks.
+    A plan decided meanwhile is left alone; one whose status or phase moved since it
+    was read is decided again on its own."""
+    if not eventful:
+        return []
+    with transaction.atomic():
+        locked = dict(
+            Plan.objects.select_for_update()
+            .filter(pk__in=[plan.pk for plan, _on, _decision in eventful], status=PlanStatus.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", "current_phase")
+        )
+        taken = set(
+            ProgressionDecision.objects.filter(
+                plan_id__in=locked, date__in={on for _plan, on, _d in eventful}, decided_by__isnull=True
+            ).values_list("plan_id", "date")
+        )
+        ready = [
+            (plan, on, decision)
+            for plan, on, decision in eventful
+            if locked.get(plan.pk) == plan.current_phase and (plan.pk, on) not in taken
+        ]
+        records = _decisions_record(ready)
+    ready_ids = {plan.pk for plan, _on, _decision in ready}
+    for plan, on, _decision in eventful:
+        if plan.pk in ready_ids or (plan.pk, on) in taken:
+            continue
         try:
-            decisions.append(progression_evaluate(plan=plan, on=on))
+            records.append(progression_evaluate(plan=plan, on=on))
         except ValidationError as exc:
             _log_skipped(plan, on, exc)
-    return decisions
+    return records
 
 
 def _log_skipped(plan: Plan, on: dt.date, error: Exception) -> None:
