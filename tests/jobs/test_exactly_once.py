@@ -15,7 +15,7 @@ from django.db import connections
 from django.utils import timezone
 
 from ptrx.plans.models import Notification, NotificationStatus, Patient
-from ptrx.plans.services.reminders import SENDING_LEASE, reminders_dispatch
+from ptrx.plans.services.reminders import SENDING_LEASE, outbox_claim, reminders_dispatch
 from ptrx.plans.tasks import send_notifications
 from tests.jobs.conftest import (
     WorkerProcess,
@@ -101,6 +101,26 @@ def test_a_send_delivered_three_times_to_a_concurrent_worker_sends_each_row_once
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
 
 
+def test_a_sender_claims_its_batch_but_not_the_rows_another_sender_holds(
+    library: None, celery_app: Celery
+) -> None:
+    patients = due_patients(4)
+    ids = reminders_dispatch().enqueued_ids
+    assert len(ids) == len(patients)
+    # Another sender has claimed one of the rows, and is still sending it.
+    claimed_at = timezone.now()
+    assert outbox_claim(Notification, [ids[1]], claimed_at) == {ids[1]: 1}
+
+    with running_worker(celery_app):
+        wait_until(lambda: sent_count() == len(patients) - 1)
+
+    held = Notification.objects.get(pk=ids[1])
+    assert (held.status, held.attempts, held.claimed_at) == (NotificationStatus.SENDING, 1, claimed_at)
+    assert sorted(outbox_recipients()) == sorted(
+        patient.user.email for patient in patients if patient.pk != held.patient_id
+    )
+
+
 def test_a_worker_killed_mid_batch_and_restarted_sends_every_reminder_once(
     library: None, celery_app: Celery, broker_dir: Path, tmp_path: Path, worker_processes: list[WorkerProcess]
 ) -> None:
@@ -113,27 +133,24 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_every_reminder_once(
 
     def in_the_middle() -> bool:
         statuses = Counter(Notification.objects.values_list("status", flat=True))
-        return statuses[NotificationStatus.SENT] == 2 and statuses[NotificationStatus.SENDING] == 1
+        return statuses[NotificationStatus.SENT] == 2
 
     wait_until(in_the_middle, timeout=60, interval=0.02)
     worker_processes[0].kill()
+    # The sender claimed its whole batch: the row in flight and the four it had not
+    # reached stay `sending` (none is `pending` for another sender to take early).
     statuses = Counter(Notification.objects.values_list("status", flat=True))
-    assert statuses == {
-        NotificationStatus.SENT: 2,
-        NotificationStatus.SENDING: 1,
-        NotificationStatus.PENDING: 3,
-    }
+    assert statuses == {NotificationStatus.SENT: 2, NotificationStatus.SENDING: 4}
     assert len(recorded(maildir)) == 2
 
     worker_processes.append(WorkerProcess(celery_app, broker_dir, maildir))
-    # The next sweep past the lease: the abandoned row and the rest of the batch go again.
+    # The next sweep past the lease: the abandoned rows go again.
     report = reminders_dispatch(now=timezone.now() + SENDING_LEASE + dt.timedelta(minutes=1))
     assert report.requeued == 4
     wait_until(lambda: sent_count() == len(patients), timeout=60)
 
     assert Counter(recorded(maildir)) == Counter({patient.user.email: 1 for patient in patients})
-    interrupted = Notification.objects.get(attempts=2)
-    assert interrupted.status == NotificationStatus.SENT
+    assert Counter(Notification.objects.values_list("attempts", flat=True)) == {1: 2, 2: 4}
 
 
 def test_transport_errors_are_retried_with_backoff_and_the_reminder_goes_out_once(
@@ -154,6 +171,8 @@ def test_transport_errors_are_retried_with_backoff_and_the_reminder_goes_out_onc
     first = Notification.objects.order_by("pk").first()
     assert first is not None
     assert first.attempts == 3
+    # The rest of the batch was claimed with it each time, handed back untried: not an attempt.
+    assert sorted(Notification.objects.values_list("attempts", flat=True)) == [1, 1, 3]
 
 
 def test_after_the_last_retry_the_rows_are_marked_failed(library: None, celery_app: Celery, settings) -> None:  # type: ignore[no-untyped-def]

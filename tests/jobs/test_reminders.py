@@ -152,6 +152,20 @@ def test_the_sweep_takes_the_same_number_of_queries_for_three_patients_or_fiftee
     assert many == few
 
 
+def test_a_send_takes_a_fixed_number_of_queries_and_one_more_per_message(library: None) -> None:
+    def send_queries(count: int) -> int:
+        for _ in range(count):
+            due_patient()
+        report = reminders_dispatch()
+        with CaptureQueriesContext(connection) as queries:
+            result = notifications_send(ids=report.enqueued_ids)
+        assert len(result.sent) == count
+        return len(queries)
+
+    # The claim of the whole batch, then one mark per message sent.
+    assert send_queries(6) - send_queries(3) == 6 - 3
+
+
 def test_the_missed_session_nudge_after_three_scheduled_days_without_a_log_at_most_every_three_days(
     library: None,
 ) -> None:
@@ -184,6 +198,43 @@ def test_the_missed_session_nudge_after_three_scheduled_days_without_a_log_at_mo
     assert nudge is not None
     assert "pick it up again" in nudge.body
     assert not DIAGNOSIS_WORDS.search(nudge.body + nudge.html_body + nudge.subject)
+
+
+def test_only_logs_on_scheduled_days_hold_back_the_missed_session_nudge(library: None) -> None:
+    today = timezone.now().date()
+    start = today - dt.timedelta(days=10)
+    # Every other day: the last three scheduled days are 2, 4 and 6 days ago.
+    scheduled = sorted({(today - dt.timedelta(days=back)).weekday() for back in (0, 2, 4, 6)})
+
+    def patient_who_logged(*days_ago: int):  # type: ignore[no-untyped-def]
+        patient = reminded_patient(zone=ZONE, reminder_time=minutes_from_now(ZONE, -5), start=start)
+        prescription = Prescription.objects.filter(phase__plan=active_plan(patient), phase__number=1).first()
+        assert prescription is not None
+        for back in days_ago:
+            completion_log(
+                patient=patient,
+                prescription_id=prescription.pk,
+                date=today - dt.timedelta(days=back),
+                sets_done=1,
+                pain_during=1,
+            )
+        Prescription.objects.filter(phase__plan=active_plan(patient)).update(days_of_week=scheduled)
+        return patient
+
+    day_off_only = patient_who_logged(1, 3)  # days off, after the oldest scheduled day
+    scheduled_day = patient_who_logged(4)
+    both = patient_who_logged(1, 4)
+    long_ago = patient_who_logged(8)
+
+    reminders_dispatch()
+
+    kinds = dict(Notification.objects.values_list("patient_id", "kind"))
+    assert kinds == {
+        day_off_only.pk: NotificationKind.MISSED,
+        scheduled_day.pk: NotificationKind.DAILY,
+        both.pk: NotificationKind.DAILY,
+        long_ago.pk: NotificationKind.MISSED,
+    }
 
 
 def test_every_reminder_is_in_the_patients_notification_feed(library: None, make_client) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,8 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from email.policy import Compat32
+from functools import lru_cache
 from itertools import islice
 from smtplib import SMTPException, SMTPRecipientsRefused
 from typing import Any, NamedTuple
@@ -36,8 +38,8 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, TextField
+from django.db import connection, connections, models, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -203,8 +205,7 @@ class DispatchReport:
     enqueued_ids: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     plan_id: int
     patient_id: int
     first_name: str
@@ -235,13 +236,30 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
     for zone_batch in _batched(windows, ZONES_PER_QUERY):
         for candidates in _batched(_candidates(zone_batch, now=now, window=window), chunk):
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    _postgresql_chunk_settings()
                 rows = _reminder_rows(candidates, bodies)
-                _reminders_insert(rows, bodies)
-                ids = _pending_ids_for(rows)
+                ids = _reminders_insert(rows, bodies)
+                if ids is None or len(ids) < len(rows):  # not known, or some were a concurrent sweep's
+                    ids = _pending_ids_for(rows)
                 notifications_enqueue(ids)
             report.created += len(rows)
             report.enqueued_ids.extend(ids)
     return report
+
+
+def _postgresql_chunk_settings() -> None:
+    """Settings for the transaction of one chunk of the sweep, on PostgreSQL.
+
+    Its commit does not wait for the WAL flush (synchronous_commit off): a crash of
+    PostgreSQL can lose the reminders of the last chunks, but none of them was sent (a
+    sender's claim waits for the flush, which takes the rows it claims with it), and
+    the next sweep queues them again. And no JIT: the planner overestimates the cost of
+    _PG_LEFT_TODAY (an index lookup per candidate), and compiling would take longer
+    than the statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)")
 
 
 def _due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[DueWindow]:
@@ -283,7 +301,7 @@ def _candidates(
         )
     plans = (
         Plan.objects.filter(in_range, status=PlanStatus.ACTIVE, patient__reminders_enabled=True)
-        .values(
+        .values_list(
             "id",
             "patient_id",
             "start_date",
@@ -296,33 +314,36 @@ def _candidates(
         .order_by("id")
     )
     instants: dict[tuple[str, dt.time], dt.datetime] = {}  # patients share zones and times
-    for plan in list(plans):
-        due = by_zone[plan["patient__timezone"]]
-        key = (plan["patient__timezone"], plan["patient__reminder_time"])
-        at = instants.get(key)
+    for plan_id, patient_id, start_date, zone, reminder_time, channel, first_name, phase in list(plans):
+        due = by_zone[zone]
+        at = instants.get((zone, reminder_time))
         if at is None:
-            at = instants[key] = reminder_instant(
-                day=due.local_date, at=plan["patient__reminder_time"], zone=due.zone
+            at = instants[zone, reminder_time] = reminder_instant(
+                day=due.local_date, at=reminder_time, zone=due.zone
             )
         if not at <= now < at + window:  # the exact rule, past the query's whole-second range
             continue
         yield _Candidate(
-            plan_id=plan["id"],
-            patient_id=plan["patient_id"],
-            first_name=plan["patient__user__first_name"],
-            channel=plan["patient__reminder_channel"],
-            start_date=plan["start_date"],
+            plan_id=plan_id,
+            patient_id=patient_id,
+            first_name=first_name,
+            channel=channel,
+            start_date=start_date,
             local_date=due.local_date,
             send_before=at + window,
-            current_phase=plan["current_phase"],
+            current_phase=phase,
         )
 
 
-class _Scheduled(NamedTuple):
-    prescription_id: int
-    category: str
-    sessions_per_day: int
-    days_of_week: frozenset[int]
+class _LeftToday(NamedTuple):
+    """What is left of a plan's local today, over the prescriptions of its current phase."""
+
+    exercises: int  # the prescriptions due today with sessions still to log
+    sessions: int  # those sessions
+    categories: tuple[str, ...]  # the exercise category of each of those, in the plan's order
+    weekdays: frozenset[int]  # the weekdays of all the phase's prescriptions (0 = Monday)
+    nudged_lately: bool  # a missed-session nudge on one of the MISSED_EVERY_DAYS - 1 days before
+    last_logged: dt.date | None  # the last day with a log, up to MISSED_LOOKBACK_DAYS before
 
 
 def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_Row]:
@@ -332,9 +353,52 @@ def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_R
     has today's reminder; sends the missed-session nudge instead of the daily
     reminder after MISSED_AFTER_DAYS scheduled days with nothing logged.
     """
+    if connection.vendor == "postgresql":
+        left_today = _left_today_postgresql(candidates)
+    else:
+        left_today = _left_today(candidates)
+    # The scheduled days that decide the missed-session nudge (no query needed for those).
+    due: list[tuple[_Candidate, _LeftToday, tuple[dt.date, ...]]] = []
+    scheduled_cache: dict[tuple[frozenset[int], dt.date, dt.date], tuple[dt.date, ...]] = {}
+    for candidate in candidates:
+        left = left_today.get(candidate.plan_id)
+        if left is None or candidate.local_date < candidate.start_date:
+            continue
+        key = (left.weekdays, candidate.local_date, candidate.start_date)
+        scheduled = scheduled_cache.get(key)
+        if scheduled is None:
+            scheduled = scheduled_cache[key] = _last_scheduled_days(*key)
+        due.append((candidate, left, scheduled))
+    # Nothing logged on those days earns the nudge. The last day with a log mostly
+    # tells; only a log on a day off after the oldest of them needs the logs read.
+    logged_plans = set()
+    to_read = {}
+    for candidate, left, scheduled in due:
+        if len(scheduled) < MISSED_AFTER_DAYS or left.nudged_lately:
+            continue
+        if left.last_logged in scheduled:
+            logged_plans.add(candidate.plan_id)
+        elif left.last_logged is not None and left.last_logged > scheduled[-1]:
+            to_read[candidate.plan_id] = scheduled
+    logged_plans |= _plans_logged_on(to_read)
+    rows = []
+    for candidate, left, scheduled in due:
+        missed = (
+            len(scheduled) == MISSED_AFTER_DAYS
+            and not left.nudged_lately
+            and candidate.plan_id not in logged_plans
+        )
+        kind = NotificationKind.MISSED if missed else NotificationKind.DAILY
+        rows.append(_reminder_row(candidate, kind, left, bodies))
+    return rows
+
+
+def _left_today(candidates: Sequence[_Candidate]) -> dict[int, _LeftToday]:
+    """What is left today of each candidate plan with something left and no reminder
+    today yet, through the ORM: a few queries, then a pass over the prescriptions."""
     plan_ids = [c.plan_id for c in candidates]
     dates = {c.local_date for c in candidates}
-    schedule: dict[int, list[_Scheduled]] = defaultdict(list)
+    schedule: dict[int, list[tuple[int, str, int, frozenset[int]]]] = defaultdict(list)
     # days_of_week read as text and parsed once per distinct value (a few dozen at most).
     weekday_sets: dict[str, frozenset[int]] = {}
     # Each plan's current phase, as read with the candidates: one OR term per phase number.
@@ -358,7 +422,7 @@ def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_R
         days = weekday_sets.get(days_text)
         if days is None:
             days = weekday_sets[days_text] = frozenset(json.loads(days_text))
-        schedule[plan_id].append(_Scheduled(prescription_id, category, sessions_per_day, days))
+        schedule[plan_id].append((prescription_id, category, sessions_per_day, days))
     # Sessions logged on each plan's own local today (a chunk spans zones whose local
     # dates differ: only each plan's own date is read, not every date for every plan).
     plans_on: dict[dt.date, list[int]] = defaultdict(list)
@@ -375,6 +439,20 @@ def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_R
         .annotate(n=Count("id"))
         .values_list("plan_id", "prescription_id", "date", "n")
     }
+    logged_since = Q()
+    for local_date, date_plan_ids in sorted(plans_on.items()):
+        logged_since |= Q(
+            plan_id__in=date_plan_ids,
+            date__lt=local_date,
+            date__gte=local_date - dt.timedelta(days=MISSED_LOOKBACK_DAYS),
+        )
+    last_logged = dict(
+        Completion.objects.filter(logged_since)
+        .order_by()
+        .values("plan_id")
+        .annotate(last=Max("date"))
+        .values_list("plan_id", "last")
+    )
     earlier = {
         (row["patient_id"], row["kind"], row["local_date"])
         for row in Notification.objects.filter(
@@ -383,67 +461,132 @@ def _reminder_rows(candidates: Sequence[_Candidate], bodies: _Bodies) -> list[_R
             local_date__gt=min(dates) - dt.timedelta(days=MISSED_EVERY_DAYS),
         ).values("patient_id", "kind", "local_date")
     }
-    # First pass: who gets a reminder, what remains for them today, and the scheduled
-    # days that decide the missed-session nudge (no query needed for those).
-    due: list[tuple[_Candidate, list[tuple[_Scheduled, int]], tuple[dt.date, ...]]] = []
-    scheduled_cache: dict[tuple[frozenset[int], dt.date, dt.date], tuple[dt.date, ...]] = {}
+    left_today = {}
     for candidate in candidates:
         today = candidate.local_date
-        if earlier and any((candidate.patient_id, kind, today) in earlier for kind in PATIENT_KINDS):
+        if any((candidate.patient_id, kind, today) in earlier for kind in PATIENT_KINDS):
             continue
         prescriptions = schedule.get(candidate.plan_id, [])
-        if today < candidate.start_date:
-            continue
         weekday = today.weekday()
         remaining = [
-            (item, item.sessions_per_day - done)
-            for item in prescriptions
-            if weekday in item.days_of_week
-            and (done := done_today.get((candidate.plan_id, item.prescription_id, today), 0))
-            < item.sessions_per_day
+            (category, sessions_per_day - done)
+            for prescription_id, category, sessions_per_day, days in prescriptions
+            if weekday in days
+            and (done := done_today.get((candidate.plan_id, prescription_id, today), 0)) < sessions_per_day
         ]
         if not remaining:  # a rest day, or everything already logged
             continue
-        weekdays = frozenset().union(*(item.days_of_week for item in prescriptions))
-        key = (weekdays, today, candidate.start_date)
-        scheduled = scheduled_cache.get(key)
-        if scheduled is None:
-            scheduled = scheduled_cache[key] = _last_scheduled_days(weekdays, today, candidate.start_date)
-        due.append((candidate, remaining, scheduled))
-    # Only those days' logs matter: the plans with a log on one of them, in one query
-    # (an EXISTS per group of plans with the same days, which stops at the first log).
+        left_today[candidate.plan_id] = _LeftToday(
+            exercises=len(remaining),
+            sessions=sum(sessions for _category, sessions in remaining),
+            categories=tuple(category for category, _sessions in remaining),
+            weekdays=frozenset().union(*(days for *_item, days in prescriptions)),
+            nudged_lately=any(
+                (candidate.patient_id, NotificationKind.MISSED, today - dt.timedelta(days=back)) in earlier
+                for back in range(1, MISSED_EVERY_DAYS)
+            ),
+            last_logged=last_logged.get(candidate.plan_id),
+        )
+    return left_today
+
+
+# _left_today in one statement: the database joins each candidate plan to its current
+# phase's prescriptions and today's logs and sums them up, so one row per plan comes
+# back instead of one per prescription (about nine), and no Python runs per prescription.
+# `weekday` is the plan's local weekday as a JSON number, for days_of_week @> weekday.
+# OFFSET 0 keeps `item` a subquery of its own, so `due` is worked out once per row, not
+# once per aggregate that uses it (and its rows are not written to a temporary table, as
+# a MATERIALIZED one's are).
+_PG_LEFT_TODAY = """
+WITH candidate AS (
+    SELECT c.plan_id, c.phase, c.day, c.weekday,
+           EXISTS (SELECT 1 FROM plans_notification n
+                   WHERE n.patient_id = c.patient_id AND n.kind = %(missed)s
+                     AND n.local_date >= c.day - %(nudge_days)s AND n.local_date < c.day) AS nudged_lately,
+           (SELECT max(co.date) FROM plans_completion co
+            WHERE co.plan_id = c.plan_id AND co.date < c.day
+              AND co.date >= c.day - %(lookback_days)s) AS last_logged
+    FROM unnest(%(plan_id)s::bigint[], %(patient_id)s::bigint[], %(phase)s::int[], %(day)s::date[],
+                %(weekday)s::jsonb[]) AS c(plan_id, patient_id, phase, day, weekday)
+    WHERE NOT EXISTS (SELECT 1 FROM plans_notification n
+                      WHERE n.patient_id = c.patient_id AND n.kind = ANY(%(patient_kinds)s::text[])
+                        AND n.local_date = c.day)
+),
+done AS (
+    SELECT co.prescription_id, count(*) AS sessions
+    FROM candidate c JOIN plans_completion co ON co.plan_id = c.plan_id AND co.date = c.day
+    GROUP BY co.prescription_id
+),
+item AS (
+    SELECT c.plan_id, c.nudged_lately, c.last_logged, pr."order", pr.id, e.category, pr.days_of_week,
+           pr.sessions_per_day - coalesce(done.sessions, 0) AS sessions_left,
+           pr.days_of_week @> c.weekday AND pr.sessions_per_day > coalesce(done.sessions, 0) AS due
+    FROM candidate c
+    JOIN plans_phase ph ON ph.plan_id = c.plan_id AND ph.number = c.phase
+    JOIN plans_prescription pr ON pr.phase_id = ph.id
+    JOIN exercises_exercise e ON e.id = pr.exercise_id
+    LEFT JOIN done ON done.prescription_id = pr.id
+    OFFSET 0
+)
+SELECT plan_id, count(*) FILTER (WHERE due), sum(sessions_left) FILTER (WHERE due),
+       array_agg(category ORDER BY "order", id) FILTER (WHERE due),
+       array_agg(DISTINCT days_of_week::text), bool_or(nudged_lately), max(last_logged)
+FROM item
+GROUP BY plan_id
+HAVING bool_or(due)
+"""
+
+
+def _left_today_postgresql(candidates: Sequence[_Candidate]) -> dict[int, _LeftToday]:
+    """_left_today in one statement (_PG_LEFT_TODAY)."""
+    weekday_sets: dict[tuple[str, ...], frozenset[int]] = {}
+    left_today = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_LEFT_TODAY,
+            {
+                "plan_id": [c.plan_id for c in candidates],
+                "patient_id": [c.patient_id for c in candidates],
+                "phase": [c.current_phase for c in candidates],
+                "day": [c.local_date for c in candidates],
+                "weekday": [str(c.local_date.weekday()) for c in candidates],
+                "missed": NotificationKind.MISSED.value,
+                "nudge_days": MISSED_EVERY_DAYS - 1,
+                "lookback_days": MISSED_LOOKBACK_DAYS,
+                "patient_kinds": [str(kind) for kind in PATIENT_KINDS],
+            },
+        )
+        for plan_id, exercises, sessions, categories, days_texts, nudged_lately, last_logged in cursor:
+            key = tuple(days_texts)
+            weekdays = weekday_sets.get(key)
+            if weekdays is None:
+                weekdays = weekday_sets[key] = frozenset().union(*(json.loads(text) for text in key))
+            left_today[plan_id] = _LeftToday(
+                exercises=exercises,
+                sessions=int(sessions),
+                categories=tuple(categories),
+                weekdays=weekdays,
+                nudged_lately=nudged_lately,
+                last_logged=last_logged,
+            )
+    return left_today
+
+
+def _plans_logged_on(days_by_plan: dict[int, tuple[dt.date, ...]]) -> set[int]:
+    """The plans with something logged on one of their given days, in one query (an
+    EXISTS per group of plans with the same days, which stops at the first log)."""
+    if not days_by_plan:
+        return set()
     groups: dict[tuple[dt.date, ...], list[int]] = defaultdict(list)
-    for candidate, _remaining, scheduled in due:
-        if len(scheduled) == MISSED_AFTER_DAYS:
-            groups[scheduled].append(candidate.plan_id)
-    logged_plans: set[int] = set()
-    if groups:
-        logged = Q()
-        for group_days, group_plan_ids in groups.items():
-            logged |= Q(
-                Exists(Completion.objects.filter(plan_id=OuterRef("pk"), date__in=group_days)),
-                pk__in=group_plan_ids,
-            )
-        logged_plans = set(Plan.objects.filter(logged).order_by().values_list("pk", flat=True))
-    rows = []
-    for candidate, remaining, scheduled in due:
-        today = candidate.local_date
-        kind = NotificationKind.DAILY
-        if (
-            len(scheduled) == MISSED_AFTER_DAYS
-            and candidate.plan_id not in logged_plans
-            and not (
-                earlier
-                and any(
-                    (candidate.patient_id, NotificationKind.MISSED, today - dt.timedelta(days=back))
-                    in earlier
-                    for back in range(1, MISSED_EVERY_DAYS)
-                )
-            )
-        ):
-            kind = NotificationKind.MISSED
-        rows.append(_reminder_row(candidate, kind, remaining, bodies))
-    return rows
+    for plan_id, days in days_by_plan.items():
+        groups[days].append(plan_id)
+    logged = Q()
+    for group_days, group_plan_ids in groups.items():
+        logged |= Q(
+            Exists(Completion.objects.filter(plan_id=OuterRef("pk"), date__in=group_days)),
+            pk__in=group_plan_ids,
+        )
+    return set(Plan.objects.filter(logged).order_by().values_list("pk", flat=True))
 
 
 def _last_scheduled_days(
@@ -493,6 +636,8 @@ class _Bodies:
     def __init__(self) -> None:
         self.shapes: list[tuple[str, str]] = []
         self._index: dict[tuple[Any, ...], int] = {}
+        self._language = translation.get_language()  # one sweep, one language
+        self._html_names: dict[str, str] = {}
 
     def shape(self, context: dict[str, Any]) -> tuple[int, str, str]:
         """(shape, name, HTML name) for a reminder with this template context."""
@@ -505,7 +650,7 @@ class _Bodies:
                 context["sessions"],
                 context["kinds"],
                 context["app_url"],
-                translation.get_language(),
+                self._language,
             )
             index = self._index.get(key)
             if index is None:
@@ -516,7 +661,10 @@ class _Bodies:
                     index = self._index[key] = -1
             if index >= 0:
                 name = first_name or "there"
-                return index, name, escape(name)
+                html_name = self._html_names.get(name)
+                if html_name is None:
+                    html_name = self._html_names[name] = escape(name)
+                return index, name, html_name
         return self._add(*_render_reminder(context)), self.PLACEHOLDER, self.PLACEHOLDER
 
     def _add(self, body: str, html_body: str) -> int:
@@ -535,24 +683,25 @@ def _render_reminder(context: dict[str, Any]) -> tuple[str, str]:
     )
 
 
-def _reminder_row(
-    candidate: _Candidate,
-    kind: str,
-    remaining: Sequence[tuple[_Scheduled, int]],
-    bodies: _Bodies,
-) -> _Row:
-    categories: list[str] = []
-    for item, _sessions in remaining:
-        words = CATEGORY_WORDS.get(item.category, "exercise")
-        if words not in categories:
-            categories.append(words)
+@lru_cache(maxsize=1024)
+def _kinds_in_words(categories: tuple[str, ...]) -> str:
+    """The kinds of exercise of these categories in words, each once, in their order."""
+    words: list[str] = []
+    for category in categories:
+        word = CATEGORY_WORDS.get(category, "exercise")
+        if word not in words:
+            words.append(word)
+    return join_words(words)
+
+
+def _reminder_row(candidate: _Candidate, kind: str, left: _LeftToday, bodies: _Bodies) -> _Row:
     context = {
         "first_name": candidate.first_name,
         "missed": kind == NotificationKind.MISSED,
         "date": candidate.local_date,
-        "exercises": len(remaining),
-        "sessions": sum(sessions for _item, sessions in remaining),
-        "kinds": join_words(categories),
+        "exercises": left.exercises,
+        "sessions": left.sessions,
+        "kinds": _kinds_in_words(left.categories),
         "app_url": settings.APP_URL,
     }
     subject = (
@@ -574,29 +723,36 @@ def _reminder_row(
 
 
 # The PostgreSQL insert: the bodies are put together by the server from their shapes
-# and the names, so each row sends a few short values instead of two rendered bodies.
+# and the names, so each row sends a few short values instead of two rendered bodies;
+# the values many rows share (send_before, subject, kind, local date, channel: a
+# "slot") are sent once and numbered, as the shapes are.
 # The columns and values are those of bulk_create (the model's defaults, created_at now).
 _PG_INSERT = """
 INSERT INTO plans_notification (status, attempts, claimed_at, sent_at, send_before, subject, body,
                                 html_body, created_at, patient_id, plan_id, kind, local_date, channel)
-SELECT %(status)s, 0, NULL, NULL, r.send_before, r.subject, replace(s.body, %(placeholder)s, r.name),
+SELECT %(status)s, 0, NULL, NULL, t.send_before, t.subject, replace(s.body, %(placeholder)s, r.name),
        replace(s.html_body, %(placeholder)s, r.html_name), %(created_at)s, r.patient_id, r.plan_id,
-       r.kind, r.local_date, r.channel
-FROM unnest(%(send_before)s::timestamptz[], %(subject)s::text[], %(name)s::text[],
-            %(html_name)s::text[], %(patient_id)s::bigint[], %(plan_id)s::bigint[], %(kind)s::text[],
-            %(local_date)s::date[], %(channel)s::text[], %(shape)s::int[]) WITH ORDINALITY
-     AS r(send_before, subject, name, html_name, patient_id, plan_id, kind, local_date, channel, shape, ord)
+       t.kind, t.local_date, t.channel
+FROM unnest(%(name)s::text[], %(html_name)s::text[], %(patient_id)s::bigint[], %(plan_id)s::bigint[],
+            %(slot)s::int[], %(shape)s::int[]) WITH ORDINALITY
+     AS r(name, html_name, patient_id, plan_id, slot, shape, ord)
+JOIN unnest(%(send_before)s::timestamptz[], %(subject)s::text[], %(kind)s::text[], %(local_date)s::date[],
+            %(channel)s::text[]) WITH ORDINALITY AS t(send_before, subject, kind, local_date, channel, n)
+  ON t.n = r.slot + 1
 JOIN unnest(%(bodies)s::text[], %(html_bodies)s::text[]) WITH ORDINALITY AS s(body, html_body, n)
   ON s.n = r.shape + 1
 ORDER BY r.ord
 ON CONFLICT DO NOTHING
+RETURNING id
 """
 
 
-def _reminders_insert(rows: Sequence[_Row], bodies: _Bodies) -> None:
-    """Insert the rows, ignoring those whose unique key is taken (a concurrent sweep's)."""
+def _reminders_insert(rows: Sequence[_Row], bodies: _Bodies) -> list[int] | None:
+    """Insert the rows, ignoring those whose unique key is taken (a concurrent sweep's).
+
+    Returns the ids of the rows inserted on PostgreSQL, None elsewhere (not known)."""
     if not rows:
-        return
+        return []
     if connection.vendor != "postgresql":
         Notification.objects.bulk_create(
             [
@@ -616,32 +772,43 @@ def _reminders_insert(rows: Sequence[_Row], bodies: _Bodies) -> None:
             batch_size=INSERT_BATCH_SIZE,
             ignore_conflicts=True,
         )
-        return
+        return None
+    inserted: list[int] = []
     shapes = sorted({row.shape for row in rows})
     position = {shape: number for number, shape in enumerate(shapes)}
     created_at = timezone.now()
     with connection.cursor() as cursor:
         for batch in _batched(rows, INSERT_BATCH_SIZE):
+            slots: dict[tuple[dt.datetime, str, str, dt.date, str], int] = {}
+            slot_of_row = [
+                slots.setdefault(
+                    (row.send_before, row.subject, str(row.kind), row.local_date, row.channel), len(slots)
+                )
+                for row in batch
+            ]
             cursor.execute(
                 _PG_INSERT,
                 {
                     "status": NotificationStatus.PENDING.value,
                     "placeholder": bodies.PLACEHOLDER,
                     "created_at": created_at,
-                    "send_before": [row.send_before for row in batch],
-                    "subject": [row.subject for row in batch],
                     "name": [row.name for row in batch],
                     "html_name": [row.html_name for row in batch],
                     "patient_id": [row.patient_id for row in batch],
                     "plan_id": [row.plan_id for row in batch],
-                    "kind": [str(row.kind) for row in batch],
-                    "local_date": [row.local_date for row in batch],
-                    "channel": [row.channel for row in batch],
+                    "slot": slot_of_row,
                     "shape": [position[row.shape] for row in batch],
+                    "send_before": [slot[0] for slot in slots],
+                    "subject": [slot[1] for slot in slots],
+                    "kind": [slot[2] for slot in slots],
+                    "local_date": [slot[3] for slot in slots],
+                    "channel": [slot[4] for slot in slots],
                     "bodies": [bodies.shapes[shape][0] for shape in shapes],
                     "html_bodies": [bodies.shapes[shape][1] for shape in shapes],
                 },
             )
+            inserted.extend(pk for (pk,) in cursor.fetchall())
+    return sorted(inserted)
 
 
 def _pending_ids_for(rows: Sequence[_Row]) -> list[int]:
@@ -740,32 +907,98 @@ class SendReport:
     expired: int = 0
 
 
-def outbox_claim(model: type[models.Model], pk: int, now: dt.datetime) -> bool:
-    """Take one pending row for sending; False when another sender has it, it is done,
-    or its send window has passed. The conditional update is the claim."""
-    return bool(
-        model._default_manager.filter(
-            Q(send_before__isnull=True) | Q(send_before__gt=now),
-            pk=pk,
-            status=NotificationStatus.PENDING,
-            attempts__lt=MAX_ATTEMPTS,
-        ).update(status=NotificationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
+def _outbox_sql(model: type[models.Model], statement: str, **lists: int) -> str:
+    """`statement` for the outbox table of `model`, with `{name}` replaced by that many
+    %s placeholders for each list given. Every value goes in as a parameter."""
+    db = connections[model._default_manager.db]
+    placeholders = {name: ", ".join(["%s"] * length) for name, length in lists.items()}
+    return statement.format(table=db.ops.quote_name(model._meta.db_table), **placeholders)
+
+
+# UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the rows this statement changed are
+# exactly the ones claimed, whatever other senders do at the same moment.
+_CLAIM = """
+UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1
+WHERE id IN ({pks}) AND status = %s AND attempts < %s AND (send_before IS NULL OR send_before > %s)
+RETURNING id, attempts
+"""
+
+
+def outbox_claim(model: type[models.Model], pks: Sequence[int], now: dt.datetime) -> dict[int, int]:
+    """Take the pending rows among `pks` for sending, with one conditional update (the
+    claim); returns {pk: attempts, counting this claim} of the rows taken. A row another
+    sender holds, a row already done and a row past its send window are not taken."""
+    if not pks:
+        return {}
+    db = connections[model._default_manager.db]
+    claimed_at = db.ops.adapt_datetimefield_value(now)
+    with db.cursor() as cursor:
+        cursor.execute(
+            _outbox_sql(model, _CLAIM, pks=len(pks)),
+            [
+                NotificationStatus.SENDING.value,
+                claimed_at,
+                *pks,
+                NotificationStatus.PENDING.value,
+                MAX_ATTEMPTS,
+                claimed_at,
+            ],
+        )
+        return dict(cursor.fetchall())
+
+
+_MARK = "UPDATE {table} SET status = %s, sent_at = %s WHERE id = %s AND status = %s AND claimed_at = %s"
+# On PostgreSQL, the mark commits without waiting for the WAL flush: set_config(..., true)
+# is SET LOCAL synchronous_commit TO OFF, for the statement's own (autocommit) transaction
+# and in the same round trip. See outbox_mark for what this risks.
+_MARK_UNFLUSHED = """
+WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))
+UPDATE {table} SET status = %s, sent_at = %s FROM unflushed
+WHERE id = %s AND status = %s AND claimed_at = %s
+"""
 
 
 def outbox_mark(
-    model: type[models.Model], pk: int, claimed_at: dt.datetime, status: str, **fields: Any
+    model: type[models.Model],
+    pk: int,
+    claimed_at: dt.datetime,
+    status: str,
+    *,
+    sent_at: dt.datetime | None = None,
 ) -> None:
-    """Record the outcome of our claim (a no-op when the lease passed and it was re-taken)."""
-    model._default_manager.filter(pk=pk, status=NotificationStatus.SENDING, claimed_at=claimed_at).update(
-        status=status, **fields
-    )
+    """Record the outcome of our claim (a no-op when the lease passed and it was re-taken).
+
+    Committed at once, row by row, so a sender killed later sends this row no more. On
+    PostgreSQL that commit does not wait for the WAL flush: a sender that dies loses no
+    mark (the commit is done and visible to all), but a crash of PostgreSQL itself (or
+    its machine) can lose the marks of its last fraction of a second (up to 3 x
+    wal_writer_delay, 600 ms by default). Those rows are back in `sending`, go out again
+    after SENDING_LEASE, and their messages are sent twice (same Message-ID). Inside a
+    caller's transaction the mark commits with that transaction. `sent_at` is None for
+    an outcome other than `sent`.
+    """
+    db = connections[model._default_manager.db]
+    unflushed = db.vendor == "postgresql" and not db.in_atomic_block
+    adapt = db.ops.adapt_datetimefield_value
+    with db.cursor() as cursor:
+        cursor.execute(
+            _outbox_sql(model, _MARK_UNFLUSHED if unflushed else _MARK),
+            [status, adapt(sent_at), pk, NotificationStatus.SENDING.value, adapt(claimed_at)],
+        )
 
 
 def outbox_release(model: type[models.Model], pk: int, claimed_at: dt.datetime, attempts: int) -> None:
     """Hand a row back after a transport error (the task retries it), or give up on it."""
     status = NotificationStatus.FAILED if attempts >= MAX_ATTEMPTS else NotificationStatus.PENDING
     outbox_mark(model, pk, claimed_at, status)
+
+
+def outbox_unclaim(model: type[models.Model], pks: Iterable[int], claimed_at: dt.datetime) -> None:
+    """Hand back rows we claimed but never tried to send, as if unclaimed (the claim is not
+    counted as an attempt)."""
+    model._default_manager.filter(
+        pk__in=list(pks), status=NotificationStatus.SENDING, claimed_at=claimed_at
+    ).update(status=NotificationStatus.PENDING, attempts=F("attempts") - 1)
 
 
 def _message_id(kind: str, pk: int) -> str:
@@ -775,10 +1008,40 @@ def _message_id(kind: str, pk: int) -> str:
     return f"<ptrx.{kind}.{pk}@{host}>"
 
 
+class _OneLineHeaders(Compat32):
+    """The policy Django's messages use (compat32), without its costly folding for a
+    header that fits on one line as it is (printable ASCII, at most 78 characters
+    with its name): the same bytes, faster."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and self.max_line_length
+            and len(name) + len(value) + 2 <= self.max_line_length
+            and value.isascii()
+            and value.isprintable()
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_ONE_LINE_HEADERS = _OneLineHeaders()
+
+
+class OutboxEmail(EmailMultiAlternatives):
+    """An outbox message, turned into bytes with the policy above (folding the headers
+    was most of the cost of building a message, itself a quarter of a sender's time)."""
+
+    def message(self) -> Any:
+        message = super().message()
+        message.policy = _ONE_LINE_HEADERS  # the generator uses it for the parts too
+        return message
+
+
 def outbox_message(
     *, kind: str, pk: int, to: str, subject: str, body: str, html_body: str
 ) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+    message = OutboxEmail(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -798,46 +1061,63 @@ def outbox_deliver(
     kind: str,
     clock: Callable[[], dt.datetime],
 ) -> SendReport:
-    """Send outbox rows (with subject, body, html_body, attempts) over one mail connection.
+    """Send outbox rows (with subject, body, html_body) over one mail connection.
 
-    Each row is claimed just before it is sent and recorded just after, so a sender
-    that dies leaves at most one row `sending` (taken again after SENDING_LEASE) and
-    the rest `pending`. A transport error hands the row back and is raised for the
-    task to retry; a refused recipient fails that row only.
+    The rows are claimed SEND_BATCH_SIZE at a time with one conditional update, and
+    each is recorded (outbox_mark) just after it is sent. A sender that dies mid-batch
+    leaves its claimed rows `sending`: they are taken again after SENDING_LEASE, so up
+    to a batch is delayed by the lease, and only the one message in flight can go out
+    twice. A transport error hands that row and the batch's untried rows back and is
+    raised for the task to retry; a refused recipient fails that row only.
     """
     report = SendReport()
     connection: Any = None
     try:
-        for row in rows:
+        for batch in _batched(rows, SEND_BATCH_SIZE):
             claimed_at = clock()
-            if not outbox_claim(model, row.pk, claimed_at):
-                report.skipped.append(row.pk)
-                continue
-            to = recipient(row)
-            if not to:
-                logger.warning("%s %s has no email address to go to.", model.__name__, row.pk)
-                outbox_mark(model, row.pk, claimed_at, NotificationStatus.FAILED)
-                report.failed.append(row.pk)
-                continue
-            message = outbox_message(
-                kind=kind, pk=row.pk, to=to, subject=row.subject, body=row.body, html_body=row.html_body
-            )
-            if connection is None:
-                connection = get_connection()
-                connection.open()
-            message.connection = connection
+            claimed = outbox_claim(model, [row.pk for row in batch], claimed_at)
+            untried = set(claimed)  # rows claimed and not handed to the mail server
             try:
-                message.send()
-            except SMTPRecipientsRefused:
-                logger.warning("%s %s: the recipient was refused.", model.__name__, row.pk)
-                outbox_mark(model, row.pk, claimed_at, NotificationStatus.FAILED)
-                report.failed.append(row.pk)
-                continue
-            except TRANSPORT_ERRORS:
-                outbox_release(model, row.pk, claimed_at, row.attempts + 1)
-                raise
-            outbox_mark(model, row.pk, claimed_at, NotificationStatus.SENT, sent_at=clock())
-            report.sent.append(row.pk)
+                for row in batch:
+                    if row.pk not in claimed:
+                        report.skipped.append(row.pk)
+                        continue
+                    to = recipient(row)
+                    if not to:
+                        logger.warning("%s %s has no email address to go to.", model.__name__, row.pk)
+                        untried.discard(row.pk)
+                        outbox_mark(model, row.pk, claimed_at, NotificationStatus.FAILED)
+                        report.failed.append(row.pk)
+                        continue
+                    message = outbox_message(
+                        kind=kind,
+                        pk=row.pk,
+                        to=to,
+                        subject=row.subject,
+                        body=row.body,
+                        html_body=row.html_body,
+                    )
+                    if connection is None:
+                        connection = get_connection()
+                        connection.open()
+                    message.connection = connection
+                    untried.discard(row.pk)  # from here on, the mail server may have it
+                    try:
+                        message.send()
+                    except SMTPRecipientsRefused:
+                        logger.warning("%s %s: the recipient was refused.", model.__name__, row.pk)
+                        outbox_mark(model, row.pk, claimed_at, NotificationStatus.FAILED)
+                        report.failed.append(row.pk)
+                        continue
+                    except TRANSPORT_ERRORS:
+                        outbox_release(model, row.pk, claimed_at, claimed[row.pk])
+                        raise
+                    outbox_mark(model, row.pk, claimed_at, NotificationStatus.SENT, sent_at=clock())
+                    report.sent.append(row.pk)
+            finally:
+                # After an error, the untried rows go back; the row in flight stays `sending`.
+                if untried:
+                    outbox_unclaim(model, untried, claimed_at)
     finally:
         if connection is not None:
             try:
@@ -863,6 +1143,7 @@ def notifications_send(*, ids: Sequence[int], now: dt.datetime | None = None) ->
     rows = list(
         Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING)
         .select_related("patient__user", "patient__therapist")
+        .only("kind", "subject", "body", "html_body", "patient__user__email", "patient__therapist__email")
         .order_by("pk")
     )
     report = outbox_deliver(Notification, rows, recipient=_recipient, kind="notification", clock=clock)
