@@ -349,7 +349,6 @@ class _Scheduled:
 
 @dataclass(frozen=True)
 class _PhaseSchedule:
-    pk: int
     started_on: dt.date | None
     ended_on: dt.date | None
     prescriptions: list[_Scheduled]
@@ -376,7 +375,7 @@ def _schedules(rows: Any) -> dict[int, list[_PhaseSchedule]]:
         phases = by_plan.setdefault(plan_id, {})
         phase = phases.get(phase_id)
         if phase is None:
-            phase = phases[phase_id] = _PhaseSchedule(phase_id, started_on, ended_on, [])
+            phase = phases[phase_id] = _PhaseSchedule(started_on, ended_on, [])
         if pk is not None:
             phase.prescriptions.append(_Scheduled(pk, slug, name, sessions, frozenset(days)))
     return {plan_id: list(phases.values()) for plan_id, phases in by_plan.items()}
