@@ -6,9 +6,11 @@ import operator
 import uuid
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -467,7 +469,9 @@ def _tally(
 def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
     """Completed over prescribed session-items between `start` and `end` inclusive.
 
-    A session-item is one prescription due on one day, `sessions_per_day` times.
+    A session-item is one prescription due on one day, `sessions_per_day` times; a
+    logged session counts when its number is within `sessions_per_day` (a session
+    logged before the therapist cut the sessions does not count after the cut).
     The streak counts consecutive days, back from `end`, on which every due
     session-item was done; rest days neither break nor extend it. A day with
     nothing done yet at `end` does not break the streak (the day is not over).
@@ -476,7 +480,9 @@ def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
     phases = _schedules(_schedule_rows(Phase.objects.filter(plan_id=plan.pk))).get(plan.pk, [])
     done: dict[tuple[int, dt.date], int] = {
         (prescription_id, date): n
-        for prescription_id, date, n in Completion.objects.filter(plan=plan, date__gte=start, date__lte=end)
+        for prescription_id, date, n in Completion.objects.filter(
+            plan=plan, date__gte=start, date__lte=end, session__lte=F("prescription__sessions_per_day")
+        )
         .order_by()
         .values("prescription_id", "date")
         .annotate(n=Count("id"))
@@ -513,6 +519,21 @@ def adherence_summary(*, plan: Plan, start: dt.date, end: dt.date) -> Adherence:
     )
 
 
+@contextmanager
+def reads_without_jit() -> Iterator[None]:
+    """A transaction whose statements PostgreSQL does not JIT-compile.
+
+    The nightly jobs' chunk reads look large to the planner, which then compiles them
+    (~100 ms each here), longer than they run. Set per transaction rather than per
+    connection, which a connection pooler may refuse.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('jit', 'off', true)")
+        yield
+
+
 def adherence_by_day_many(
     *, windows: Sequence[tuple[Plan, dt.date, dt.date]]
 ) -> dict[int, list[tuple[dt.date, int, int]]]:
@@ -522,11 +543,18 @@ def adherence_by_day_many(
     For the jobs that go over every active plan (snapshots, progression): they can
     pass chunks of a thousand plans instead of asking plan by plan. The database
     counts the sessions done per plan, day, phase and weekly schedule (a few rows a
-    day, not one per prescription); only sessions within the prescription's
-    `sessions_per_day` count, which is `adherence_summary`'s cap on each prescription.
+    day, not one per prescription); as there, only sessions numbered within the
+    prescription's `sessions_per_day` count.
     """
     if not windows:
         return {}
+    with reads_without_jit():
+        return _adherence_by_day_many(windows)
+
+
+def _adherence_by_day_many(
+    windows: Sequence[tuple[Plan, dt.date, dt.date]],
+) -> dict[int, list[tuple[dt.date, int, int]]]:
     plan_ids = [plan.pk for plan, _start, _end in windows]
     first = min(start for _plan, start, _end in windows)
     last = max(end for _plan, _start, end in windows)

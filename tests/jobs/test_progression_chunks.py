@@ -121,3 +121,20 @@ def test_a_plan_moved_since_it_was_read_is_decided_afresh(library: None) -> None
     # Judged again from phase 1 (nothing of it logged yet), not stepped back from 3 to 2.
     assert (record.from_phase, record.to_phase) == (1, 1)
     assert phase_of(patient) == 1
+
+
+def test_auto_progress_turned_off_since_the_read_is_respected(library: None) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    patient = patient_in_phase(today, phase=1)
+    log_week(patient, today)
+    read = Plan.objects.get(patient=patient)
+    decision = decide(progress_input(plan=read, on=today))
+    assert decision.outcome == "advance" and read.auto_progress
+    # Meanwhile the therapist decided to review every step themselves.
+    Plan.objects.filter(pk=read.pk).update(auto_progress=False)
+
+    (record,) = _eventful_record([(read, today, decision)])
+
+    assert (record.outcome, record.applied) == ("advance", False)
+    assert phase_of(patient) == 1
+    assert Notification.objects.filter(kind=NotificationKind.THERAPIST_ALERT, patient=patient).exists()

@@ -114,6 +114,18 @@ def test_a_write_to_any_content_table_changes_the_stamp(library, table):
     assert stamp() != before
 
 
+def test_an_insert_that_ignores_conflicts_changes_the_stamp(library):
+    # On SQLite a trigger's own INSERT would take the outer statement's OR IGNORE.
+    before = stamp()
+    source = Exercise.objects.order_by("pk").first()
+    assert source is not None
+    Exercise.objects.bulk_create(
+        [Exercise(slug="added-by-an-import", name="Added by an import", category=source.category)],
+        ignore_conflicts=True,
+    )
+    assert stamp() != before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_by_another_connection_is_seen_at_once(library, therapist):
     patient = make_patient(therapist=therapist)

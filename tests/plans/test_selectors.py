@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ptrx.plans.models import Phase, Prescription
+from ptrx.plans.models import Completion, Phase, Prescription
 from ptrx.plans.selectors import adherence_by_day_many, adherence_summary
 from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.reports import completion_log
@@ -68,7 +68,15 @@ def test_adherence_by_day_many_matches_adherence_summary(library, therapist):
             patient=plans[0][0], prescription_id=cut.pk, date=START + dt.timedelta(days=1), session=session,
             sets_done=1, pain_during=1,
         )  # fmt: skip
-    Prescription.objects.filter(pk=cut.pk).update(sessions_per_day=1)
+    # Only a second session logged, then the exercise cut to one a day: nothing counts.
+    gap = in_force[2]
+    Completion.objects.filter(prescription=gap, date=START + dt.timedelta(days=2)).delete()
+    Prescription.objects.filter(pk=gap.pk).update(sessions_per_day=2)
+    completion_log(
+        patient=plans[0][0], prescription_id=gap.pk, date=START + dt.timedelta(days=2), session=2,
+        sets_done=1, pain_during=1,
+    )  # fmt: skip
+    Prescription.objects.filter(pk__in=[cut.pk, gap.pk]).update(sessions_per_day=1)
     # The third plan's first phase was emptied by its therapist.
     Phase.objects.get(plan=plans[2][1], number=1).prescriptions.all().delete()
 

@@ -20,11 +20,13 @@ POSTGRESQL_TRIGGER = (
     "CREATE TRIGGER plans_content_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
     "FOR EACH STATEMENT EXECUTE FUNCTION plans_content_changed()"
 )
-# SQLite has row triggers only; its DELETE without WHERE still fires them.
+# SQLite has row triggers only; its DELETE without WHERE still fires them. A plain
+# UPDATE of the row inserted below: an INSERT in a trigger would take the outer
+# statement's conflict clause, and an INSERT OR IGNORE would then drop it.
 SQLITE_TRIGGER = """
 CREATE TRIGGER plans_content_changed_{table}_{event} AFTER {event} ON {table}
 BEGIN
-    INSERT OR REPLACE INTO plans_contentstamp (id, token) VALUES (1, lower(hex(randomblob(16))));
+    UPDATE plans_contentstamp SET token = lower(hex(randomblob(16))) WHERE id = 1;
 END
 """
 EVENTS = ("insert", "update", "delete")

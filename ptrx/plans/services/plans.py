@@ -286,13 +286,19 @@ def plan_set_phase(*, plan: Plan, number: int, on: dt.date) -> Plan:
 def plans_move_phase(*, moves: Sequence[tuple[int, int, int, dt.date]]) -> None:
     """Move each (plan id, from phase, to phase, date): the old phase ends on the date and
     the new one starts then. Three statements per distinct (from, to, date), however many
-    plans; the caller holds the plans' locks and knows both phases exist."""
+    plans; the caller holds the plans' locks, in a transaction."""
     groups: dict[tuple[int, int, dt.date], list[int]] = defaultdict(list)
     for plan_id, from_phase, to_phase, on in moves:
         groups[(from_phase, to_phase, on)].append(plan_id)
     for (from_phase, to_phase, on), plan_ids in groups.items():
+        # The new phase first: a plan without it refuses the whole move (the caller's
+        # transaction rolls back what was moved before).
+        moved = Phase.objects.filter(plan_id__in=plan_ids, number=to_phase).update(
+            started_on=on, ended_on=None
+        )
+        if moved != len(plan_ids):
+            raise ValidationError(f"A plan has no phase {to_phase}.", code="no_such_phase")
         Phase.objects.filter(plan_id__in=plan_ids, number=from_phase).update(ended_on=on)
-        Phase.objects.filter(plan_id__in=plan_ids, number=to_phase).update(started_on=on, ended_on=None)
         Plan.objects.filter(pk__in=plan_ids).update(current_phase=to_phase, updated_at=timezone.now())
 
 

@@ -26,7 +26,7 @@ from collections.abc import Collection, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -48,7 +48,12 @@ from ptrx.plans.models import (
     PlanStatus,
     ProgressionDecision,
 )
-from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many, patient_local_today
+from ptrx.plans.selectors import (
+    active_plan_chunks,
+    adherence_by_day_many,
+    patient_local_today,
+    reads_without_jit,
+)
 from ptrx.plans.services.plans import plans_move_phase
 from ptrx.plans.services.reminders import notifications_enqueue
 
@@ -394,7 +399,8 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
 
 
 def _evaluate_chunk(due: list[tuple[Plan, dt.date]]) -> list[ProgressionDecision]:
-    inputs = progress_inputs(due=due)
+    with reads_without_jit():
+        inputs = progress_inputs(due=due)
     quiet: list[ProgressionDecision] = []
     eventful: list[tuple[Plan, dt.date, Decision]] = []
     for plan, on in due:
@@ -413,28 +419,41 @@ def _evaluate_chunk(due: list[tuple[Plan, dt.date]]) -> list[ProgressionDecision
 
 def _eventful_record(eventful: list[tuple[Plan, dt.date, Decision]]) -> list[ProgressionDecision]:
     """Record and apply the decisions that move a plan or alert, under the plans' locks.
-    A plan decided meanwhile is left alone; one whose status or phase moved since it
-    was read is decided again on its own."""
+
+    A plan decided meanwhile is left alone. One whose status, phase or `auto_progress`
+    changed since it was read is decided again on its own; so is the whole chunk when
+    writing it together fails (another run's decision slipped in, or a phase to move
+    to is missing), each plan then succeeding or being skipped by itself.
+    """
     if not eventful:
         return []
-    with transaction.atomic():
-        locked = dict(
-            Plan.objects.select_for_update()
-            .filter(pk__in=[plan.pk for plan, _on, _decision in eventful], status=PlanStatus.ACTIVE)
-            .order_by("pk")
-            .values_list("pk", "current_phase")
-        )
-        taken = set(
-            ProgressionDecision.objects.filter(
-                plan_id__in=locked, date__in={on for _plan, on, _d in eventful}, decided_by__isnull=True
-            ).values_list("plan_id", "date")
-        )
-        ready = [
-            (plan, on, decision)
-            for plan, on, decision in eventful
-            if locked.get(plan.pk) == plan.current_phase and (plan.pk, on) not in taken
-        ]
-        records = _decisions_record(ready)
+    ready: list[tuple[Plan, dt.date, Decision]] = []
+    taken: set[tuple[int, dt.date]] = set()
+    records: list[ProgressionDecision] = []
+    try:
+        with transaction.atomic():
+            locked = {
+                pk: (phase, auto_progress)
+                for pk, phase, auto_progress in Plan.objects.select_for_update()
+                .filter(pk__in=[plan.pk for plan, _on, _decision in eventful], status=PlanStatus.ACTIVE)
+                .order_by("pk")
+                .values_list("pk", "current_phase", "auto_progress")
+            }
+            taken = set(
+                ProgressionDecision.objects.filter(
+                    plan_id__in=locked, date__in={on for _plan, on, _d in eventful}, decided_by__isnull=True
+                ).values_list("plan_id", "date")
+            )
+            ready = [
+                (plan, on, decision)
+                for plan, on, decision in eventful
+                if (plan.pk, on) not in taken
+                and locked.get(plan.pk) == (plan.current_phase, plan.auto_progress)
+            ]
+            records = _decisions_record(ready)
+    except (IntegrityError, ValidationError):
+        logger.warning("A chunk's decisions could not be written together; deciding them one by one.")
+        ready, taken, records = [], set(), []
     ready_ids = {plan.pk for plan, _on, _decision in ready}
     for plan, on, _decision in eventful:
         if plan.pk in ready_ids or (plan.pk, on) in taken:
