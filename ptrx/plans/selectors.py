@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
+from ptrx.db import postgresql_set_local
 from ptrx.exercises.models import Exercise
 from ptrx.plans.domain import Catalogue, CatalogueExercise, Dose, Protocol, ProtocolEntry, ProtocolPhase
 from ptrx.plans.domain.red_flags import RED_FLAGS
@@ -528,9 +529,7 @@ def reads_without_jit() -> Iterator[None]:
     connection, which a connection pooler may refuse.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', 'off', true)")
+        postgresql_set_local(jit="off")
         yield
 
 

@@ -274,8 +274,6 @@ def plan_set_phase(*, plan: Plan, number: int, on: dt.date) -> Plan:
     """Move the plan to phase `number` from date `on` (used by progression decisions)."""
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
-        if not Phase.objects.filter(plan=plan, number=number).exists():
-            raise ValidationError(f"This plan has no phase {number}.", code="no_such_phase")
         if number == plan.current_phase:
             return plan
         plans_move_phase(moves=[(plan.pk, plan.current_phase, number, on)])
@@ -292,12 +290,12 @@ def plans_move_phase(*, moves: Sequence[tuple[int, int, int, dt.date]]) -> None:
         groups[(from_phase, to_phase, on)].append(plan_id)
     for (from_phase, to_phase, on), plan_ids in groups.items():
         # The new phase first: a plan without it refuses the whole move (the caller's
-        # transaction rolls back what was moved before).
+        # transaction rolls back what was moved before). The one check of that rule.
         moved = Phase.objects.filter(plan_id__in=plan_ids, number=to_phase).update(
             started_on=on, ended_on=None
         )
         if moved != len(plan_ids):
-            raise ValidationError(f"A plan has no phase {to_phase}.", code="no_such_phase")
+            raise ValidationError(f"This plan has no phase {to_phase}.", code="no_such_phase")
         Phase.objects.filter(plan_id__in=plan_ids, number=from_phase).update(ended_on=on)
         Plan.objects.filter(pk__in=plan_ids).update(current_phase=to_phase, updated_at=timezone.now())
 

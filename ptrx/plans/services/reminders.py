@@ -45,6 +45,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from ptrx.db import postgresql_set_local
 from ptrx.plans.models import (
     PATIENT_KINDS,
     Completion,
@@ -236,8 +237,7 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
     for zone_batch in _batched(windows, ZONES_PER_QUERY):
         for candidates in _batched(_candidates(zone_batch, now=now, window=window), chunk):
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    _postgresql_chunk_settings()
+                _chunk_settings()
                 rows = _reminder_rows(candidates, bodies)
                 ids = _reminders_insert(rows, bodies)
                 if ids is None or len(ids) < len(rows):  # not known, or some were a concurrent sweep's
@@ -248,8 +248,8 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
     return report
 
 
-def _postgresql_chunk_settings() -> None:
-    """Settings for the transaction of one chunk of the sweep, on PostgreSQL.
+def _chunk_settings() -> None:
+    """Settings for the transaction of one chunk of the sweep (on PostgreSQL; elsewhere none).
 
     Its commit does not wait for the WAL flush (synchronous_commit off): a crash of
     PostgreSQL can lose the reminders of the last chunks, but none of them was sent (a
@@ -258,8 +258,7 @@ def _postgresql_chunk_settings() -> None:
     _PG_LEFT_TODAY (an index lookup per candidate), and compiling would take longer
     than the statement.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('synchronous_commit', 'off', true), set_config('jit', 'off', true)")
+    postgresql_set_local(synchronous_commit="off", jit="off")
 
 
 def _due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[DueWindow]:
