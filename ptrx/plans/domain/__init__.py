@@ -4,12 +4,26 @@ Imports only the standard library (an import-linter contract enforces it), so th
 rules run and are tested without Django, a database or a broker.
 """
 
+from ptrx.plans.domain.adherence import (
+    ADHERENT_PERCENT,
+    ADVICE,
+    ADVICE_CATEGORIES,
+    ALERT_PERCENT,
+    EXERCISE,
+    adherence_band,
+    adherence_percent,
+    counts_for_adherence,
+    is_adherent,
+    item_kind,
+)
 from ptrx.plans.domain.generation import (
+    ALTERNATE_DAYS,
     BRANCH_RULES,
     CATEGORY_ORDER,
     DAYS_OF_WEEK,
     BranchRule,
     generate_plan,
+    is_tensioner,
 )
 from ptrx.plans.domain.progression import (
     ADVANCE,
@@ -22,6 +36,14 @@ from ptrx.plans.domain.progression import (
     evaluate_progress,
 )
 from ptrx.plans.domain.protocol_json import catalogue_from_json, protocols_from_json
+from ptrx.plans.domain.session import (
+    MAX_EXERCISES_PER_DAY,
+    MAX_SECONDS_PER_DAY,
+    SessionItem,
+    item_seconds,
+    session_minutes,
+    session_seconds,
+)
 from ptrx.plans.domain.types import (
     BRANCHES,
     CATEGORIES,
@@ -42,14 +64,22 @@ from ptrx.plans.domain.types import (
 )
 
 __all__ = [
+    "ADHERENT_PERCENT",
     "ADVANCE",
+    "ADVICE",
+    "ADVICE_CATEGORIES",
+    "ALERT_PERCENT",
+    "ALTERNATE_DAYS",
     "BRANCHES",
     "BRANCH_RULES",
     "CATEGORIES",
     "CATEGORY_ORDER",
     "DAYS_OF_WEEK",
+    "EXERCISE",
     "HOLD",
     "IRRITABILITIES",
+    "MAX_EXERCISES_PER_DAY",
+    "MAX_SECONDS_PER_DAY",
     "NAMED_CATEGORIES",
     "REGRESS",
     "SIDES",
@@ -69,8 +99,18 @@ __all__ = [
     "ProtocolEntry",
     "ProtocolPhase",
     "Reason",
+    "SessionItem",
+    "adherence_band",
+    "adherence_percent",
     "catalogue_from_json",
+    "counts_for_adherence",
     "evaluate_progress",
     "generate_plan",
+    "is_adherent",
+    "is_tensioner",
+    "item_kind",
+    "item_seconds",
     "protocols_from_json",
+    "session_minutes",
+    "session_seconds",
 ]

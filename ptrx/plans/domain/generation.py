@@ -12,10 +12,20 @@ from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 
+from ptrx.plans.domain.adherence import counts_for_adherence
+from ptrx.plans.domain.session import (
+    BOTH_SIDES,
+    MAX_EXERCISES_PER_DAY,
+    MAX_SECONDS_PER_DAY,
+    SessionItem,
+    item_seconds,
+)
 from ptrx.plans.domain.types import (
     NAMED_CATEGORIES,
     Catalogue,
+    CatalogueExercise,
     DomainError,
+    Dose,
     PatientContext,
     PhaseDraft,
     PlanDraft,
@@ -31,16 +41,25 @@ class BranchRule:
     """Branch-specific policy; the only place the generator branches on a branch name."""
 
     no_sitting_in_phase_1: bool
-    # Categories the branch leans on (CLINICAL.md §3). When two branches bring the
-    # same ladder at the same level, the dose of a branch that emphasises it wins.
+    # Categories the branch leans on (CLINICAL.md §3). When branches bring the same
+    # ladder, the rung and dose of a branch that emphasises its category win; the
+    # other branches' entries do not cap it.
     emphasis: frozenset[str]
+    # Sitting loads this branch's nerve: a step down the ladder never lands on a
+    # seated rung, in any phase.
+    no_sitting_step_down: bool = False
+    # A category that meets the glide requirement for this branch (CLINICAL.md §2).
+    glide_stand_in: str | None = None
 
 
 BRANCH_RULES: Mapping[str, BranchRule] = MappingProxyType(
     {
+        # No validated glide for the superior branch: fascia mobility (cat-camel,
+        # side-bending) meets the glide category instead of a borrowed sciatic slider.
         "superior": BranchRule(
             no_sitting_in_phase_1=False,
             emphasis=frozenset({"rotational_stretch", "mobility", "core_strength"}),
+            glide_stand_in="mobility",
         ),
         "middle": BranchRule(
             no_sitting_in_phase_1=False,
@@ -51,6 +70,7 @@ BRANCH_RULES: Mapping[str, BranchRule] = MappingProxyType(
         "inferior": BranchRule(
             no_sitting_in_phase_1=True,
             emphasis=frozenset({"neurodynamic_glide", "gluteal_strength", "education"}),
+            no_sitting_step_down=True,
         ),
     }
 )
@@ -68,6 +88,11 @@ DAYS_OF_WEEK: Mapping[int, tuple[int, ...]] = MappingProxyType(
         7: (0, 1, 2, 3, 4, 5, 6),
     }
 )
+# Other weekly patterns with the same spacing, so that a phase can put some of its
+# strength work on alternate days and keep each day short (CLINICAL.md §8).
+ALTERNATE_DAYS: Mapping[int, tuple[tuple[int, ...], ...]] = MappingProxyType(
+    {1: ((4,), (0,)), 2: ((0, 3), (2, 5)), 3: ((1, 3, 5),)}
+)
 
 # The order a patient works through a session: learn, breathe, move, then load.
 CATEGORY_ORDER = (
@@ -81,11 +106,29 @@ CATEGORY_ORDER = (
 )
 
 # High irritability (CLINICAL.md §3: "starts at the bottom of each ladder with lower
-# volume and a longer phase 1"). The numbers are our choice: 70% of the reps,
-# rounded up so no exercise vanishes; sets, holds and frequency stay, because
-# shorter holds or fewer sessions would change the exercise rather than ease it.
+# volume and a longer phase 1"). The numbers are our choice: in phase 1 only, 70% of
+# the reps, rounded up so no exercise vanishes; sets, holds and frequency stay,
+# because shorter holds or fewer sessions would change the exercise rather than ease
+# it. Later phases are eased by the rung below, not by less volume.
 HIGH_IRRITABILITY_REPS_FACTOR = 0.7
 HIGH_IRRITABILITY_EXTRA_WEEKS_PHASE_1 = 1
+# Strength work is never cut below the CLINICAL.md §2 floors: 2 x 10 at first,
+# 3 x 8 later (ACSM novice strength).
+STRENGTH_CATEGORIES = frozenset({"core_strength", "gluteal_strength"})
+STRENGTH_FLOOR_REPS = {2: 10, 3: 8}
+# A hold this short is a pause at the top of a repetition, not an isometric hold.
+HOLD_IS_A_PAUSE = 2
+# Sliders come before tensioners (CLINICAL.md §2, §4): the library names each glide
+# a slider or a tensioner in its slug (tests/exercises check it).
+TENSIONER_SUFFIX = "-tensioner"
+FALLBACK_NOTE = (
+    "Your fallback: do this gentler nerve glide first. If the harder one stirs up "
+    "symptoms, do only this one and tell your therapist."
+)
+
+
+def is_tensioner(slug: str) -> bool:
+    return slug.endswith(TENSIONER_SUFFIX)
 
 
 def generate_plan(
@@ -97,11 +140,14 @@ def generate_plan(
 ) -> PlanDraft:
     """Merge the protocols of the patient's branches into a plan draft starting on `start`."""
     branches = context.ordered_branches
+    rules = [BRANCH_RULES[branch] for branch in branches]
     phase_sets = _phases_by_number(branches, protocols)
     high = context.irritability == "high"
     # Low irritability gets the moderate plan: no evidence supports a faster
     # start, and the progression engine advances a patient who is ready.
-    no_sitting_first = any(BRANCH_RULES[branch].no_sitting_in_phase_1 for branch in branches)
+    no_sitting_first = any(rule.no_sitting_in_phase_1 for rule in rules)
+    no_sitting_down = any(rule.no_sitting_step_down for rule in rules)
+    emphasis = frozenset().union(*(rule.emphasis for rule in rules))
 
     # The protocols' own dose and notes for each exercise (earliest phase first),
     # used when an adjustment moves an entry to another rung of its ladder.
@@ -121,14 +167,17 @@ def generate_plan(
                     catalogue,
                     known,
                     high=high,
+                    phase_number=number,
                     no_sitting=number == 1 and no_sitting_first,
-                    first_phase=number == 1,
+                    no_sitting_down=no_sitting_down,
                 )
                 if adjusted is not None:
                     offered.append((branch, adjusted))
         entries_by_phase.append(_one_per_ladder(offered, catalogue))
     entries_by_phase = _keep_gains(entries_by_phase, catalogue)
-    _check_coverage(entries_by_phase, catalogue, branches)
+    entries_by_phase = _with_slider_fallback(
+        entries_by_phase, catalogue, known, no_sitting_down=no_sitting_down
+    )
 
     phase_drafts = []
     for (number, phases), entries in zip(phase_sets, entries_by_phase, strict=True):
@@ -141,9 +190,10 @@ def generate_plan(
                 goal=phases[0].goal,
                 min_weeks=max(phase.min_weeks for phase in phases) + extra,
                 typical_weeks=max(phase.typical_weeks for phase in phases) + extra,
-                prescriptions=_prescriptions(entries, catalogue, context.side),
+                prescriptions=_prescriptions(entries, catalogue, context.side, emphasis),
             )
         )
+    _check_coverage(phase_drafts, catalogue, branches)
     return PlanDraft(
         # Shown to the patient: neutral, no diagnosis or branch in it.
         title=f"Home exercise plan from {start.isoformat()}",
@@ -176,24 +226,33 @@ def _phases_by_number(
     return [(number, tuple(phases[number] for phases in chosen)) for number in numbers]
 
 
+def _rung_below(catalogue: Catalogue, slug: str, *, no_sitting: bool) -> str | None:
+    """The nearest easier rung, skipping seated ones when sitting is to be avoided."""
+    below = catalogue.step_down(slug)
+    while no_sitting and below is not None and catalogue.get(below).position == "sitting":
+        below = catalogue.step_down(below)
+    return below
+
+
 def _adjusted(
     entry: ProtocolEntry,
     catalogue: Catalogue,
     known: Mapping[str, ProtocolEntry],
     *,
     high: bool,
+    phase_number: int,
     no_sitting: bool,
-    first_phase: bool,
+    no_sitting_down: bool,
 ) -> ProtocolEntry | None:
     """The entry after the patient's adjustments, or None when no rung of it fits."""
     slug: str | None = entry.exercise
     if high:
         # CLINICAL.md §3: high irritability starts at the bottom of each ladder;
         # later phases still progress, one rung below the protocol.
-        if first_phase:
+        if phase_number == 1:
             slug = catalogue.ladder_root(entry.exercise)
         else:
-            slug = catalogue.step_down(entry.exercise) or entry.exercise
+            slug = _rung_below(catalogue, entry.exercise, no_sitting=no_sitting_down) or entry.exercise
     # Step down until the exercise is not done seated; drop it if none is.
     while no_sitting and slug is not None and catalogue.get(slug).position == "sitting":
         slug = catalogue.step_down(slug)
@@ -204,25 +263,31 @@ def _adjusted(
         # it keeps this entry's dose, but not its notes, which may name the harder
         # exercise ("a low step") and would mislead on the easier one.
         entry = known.get(slug) or replace(entry, exercise=slug, notes="")
-    if high:
-        reps = max(1, math.ceil(entry.dose.reps * HIGH_IRRITABILITY_REPS_FACTOR))
-        entry = replace(entry, dose=replace(entry.dose, reps=reps))
+    if high and phase_number == 1:
+        entry = replace(entry, dose=_eased(entry.dose, catalogue.get(slug).category))
     return entry
+
+
+def _eased(dose: Dose, category: str) -> Dose:
+    """High irritability's lower volume (phase 1): fewer reps, never below the strength floor."""
+    reps = max(1, math.ceil(dose.reps * HIGH_IRRITABILITY_REPS_FACTOR))
+    if category in STRENGTH_CATEGORIES and dose.hold_seconds <= HOLD_IS_A_PAUSE:
+        floor = STRENGTH_FLOOR_REPS[min(max(dose.sets, 2), 3)]
+        reps = max(reps, min(dose.reps, floor))
+    return replace(dose, reps=reps)
 
 
 def _one_per_ladder(
     offered: Iterable[tuple[str, ProtocolEntry]], catalogue: Catalogue
 ) -> tuple[ProtocolEntry, ...]:
-    """At most one entry per ladder: the lowest level (conservative) with its own dose.
-
-    At the same level, the dose of a branch emphasising the category wins, then the
-    smaller volume; remaining ties keep the first branch in canonical order.
-    """
-    best: dict[str, tuple[tuple[int, bool, int], ProtocolEntry]] = {}
+    """At most one entry per ladder. A branch that emphasises the ladder's category sets
+    its rung; among equals the lowest level (conservative), then the smaller volume;
+    remaining ties keep the first branch in canonical order."""
+    best: dict[str, tuple[tuple[bool, int, int], ProtocolEntry]] = {}
     for branch, entry in offered:
         exercise = catalogue.get(entry.exercise)
         emphasised = exercise.category in BRANCH_RULES[branch].emphasis
-        rank = (exercise.level, not emphasised, entry.dose.volume)
+        rank = (not emphasised, exercise.level, entry.dose.volume)
         ladder = catalogue.ladder_root(entry.exercise)
         if ladder not in best or rank < best[ladder][0]:
             best[ladder] = (rank, entry)
@@ -259,37 +324,183 @@ def _rank(entry: ProtocolEntry, catalogue: Catalogue) -> tuple[int, int]:
     return (catalogue.get(entry.exercise).level, entry.dose.volume)
 
 
-def _check_coverage(
-    entries_by_phase: Iterable[tuple[ProtocolEntry, ...]],
+def _with_slider_fallback(
+    entries_by_phase: Sequence[tuple[ProtocolEntry, ...]],
     catalogue: Catalogue,
-    branches: Sequence[str],
-) -> None:
-    covered = {catalogue.get(entry.exercise).category for entries in entries_by_phase for entry in entries}
+    known: Mapping[str, ProtocolEntry],
+    *,
+    no_sitting_down: bool,
+) -> list[tuple[ProtocolEntry, ...]]:
+    """The first phase that brings a tensioner keeps a slider of its ladder as the
+    fallback (CLINICAL.md §4): the one done in the phase before, else the nearest
+    slider below. Whether the tensioner stays is decided when the phase starts."""
+    result = [tuple(entries) for entries in entries_by_phase]
+    seen: set[str] = set()
+    previous: dict[str, ProtocolEntry] = {}
+    for index, entries in enumerate(entries_by_phase):
+        for entry in entries:
+            ladder = catalogue.ladder_root(entry.exercise)
+            if is_tensioner(entry.exercise) and ladder not in seen:
+                seen.add(ladder)
+                slider = previous.get(ladder)
+                if slider is None or is_tensioner(slider.exercise):
+                    slug = _rung_below(catalogue, entry.exercise, no_sitting=no_sitting_down)
+                    while slug is not None and is_tensioner(slug):
+                        slug = _rung_below(catalogue, slug, no_sitting=no_sitting_down)
+                    slider = None if slug is None else known.get(slug)
+                if slider is not None:
+                    result[index] = (*result[index], replace(slider, notes=FALLBACK_NOTE))
+        previous.update((catalogue.ladder_root(entry.exercise), entry) for entry in entries)
+    return result
+
+
+def _check_coverage(phases: Iterable[PhaseDraft], catalogue: Catalogue, branches: Sequence[str]) -> None:
+    covered = {catalogue.get(p.exercise).category for phase in phases for p in phase.prescriptions}
+    stand_ins = {BRANCH_RULES[branch].glide_stand_in for branch in branches}
+    # A plan for the superior branch alone meets the glide category with fascia mobility.
+    if len(stand_ins) == 1 and None not in stand_ins and stand_ins & covered:
+        covered.add("neurodynamic_glide")
     missing = [category for category in NAMED_CATEGORIES if category not in covered]
     if missing:
         raise DomainError(
-            f"The plan for {', '.join(branches)} has no {', '.join(missing)} exercise; "
-            "the protocols must cover every named category."
+            f"The plan for {', '.join(branches)} has no {', '.join(missing)} exercise that fits "
+            "a home session; the protocols must cover every named category (CLINICAL.md §2, §8)."
         )
+
+
+def _side(exercise: CatalogueExercise, side: str) -> str:
+    """Glides follow the affected side; other exercises done per side are done on both
+    (strength and stretching stay balanced)."""
+    if not exercise.per_side:
+        return ""
+    return side if exercise.category == "neurodynamic_glide" else BOTH_SIDES
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    entry: ProtocolEntry
+    side: str
+    seconds: int
+    counts: bool  # an exercise item (advice items take no place in a session)
+    emphasised: bool
+    protected: bool  # a tensioner and its fallback slider stay together
+    days: tuple[int, ...]
 
 
 def _prescriptions(
-    entries: Iterable[ProtocolEntry], catalogue: Catalogue, side: str
+    entries: Iterable[ProtocolEntry], catalogue: Catalogue, side: str, emphasis: frozenset[str]
 ) -> tuple[PrescriptionDraft, ...]:
-    def session_order(entry: ProtocolEntry) -> tuple[int, str]:
-        return (CATEGORY_ORDER.index(catalogue.get(entry.exercise).category), entry.exercise)
+    """The phase's prescriptions in session order, each day kept to what a home session
+    can hold (CLINICAL.md §8)."""
+    placed = _fit_sessions(_items(entries, catalogue, side, emphasis), catalogue)
+
+    def session_order(item: _Placed) -> tuple[int, bool, str]:
+        category = catalogue.get(item.entry.exercise).category
+        # A fallback slider comes before its tensioner.
+        return (CATEGORY_ORDER.index(category), is_tensioner(item.entry.exercise), item.entry.exercise)
 
     return tuple(
         PrescriptionDraft(
-            exercise=entry.exercise,
+            exercise=item.entry.exercise,
+            sets=item.entry.dose.sets,
+            reps=item.entry.dose.reps,
+            hold_seconds=item.entry.dose.hold_seconds,
+            side=item.side,
+            sessions_per_day=item.entry.dose.sessions_per_day,
+            days_of_week=item.days,
+            notes=item.entry.notes,
+            order=order,
+        )
+        for order, item in enumerate(sorted(placed, key=session_order), start=1)
+    )
+
+
+def _items(
+    entries: Iterable[ProtocolEntry], catalogue: Catalogue, side: str, emphasis: frozenset[str]
+) -> list[_Placed]:
+    entries = list(entries)
+    glides = [e for e in entries if catalogue.get(e.exercise).category == "neurodynamic_glide"]
+    paired = len(glides) > 1 and any(is_tensioner(e.exercise) for e in glides)
+    items = []
+    for entry in entries:
+        exercise = catalogue.get(entry.exercise)
+        item_side = _side(exercise, side)
+        item = SessionItem(
+            category=exercise.category,
             sets=entry.dose.sets,
             reps=entry.dose.reps,
             hold_seconds=entry.dose.hold_seconds,
-            side=side if catalogue.get(entry.exercise).per_side else "",
-            sessions_per_day=entry.dose.sessions_per_day,
-            days_of_week=DAYS_OF_WEEK[entry.dose.days_per_week],
-            notes=entry.notes,
-            order=order,
+            per_side=exercise.per_side,
+            side=item_side,
         )
-        for order, entry in enumerate(sorted(entries, key=session_order), start=1)
-    )
+        items.append(
+            _Placed(
+                entry=entry,
+                side=item_side,
+                seconds=item_seconds(item),
+                counts=counts_for_adherence(exercise.category),
+                emphasised=exercise.category in emphasis,
+                protected=paired and exercise.category == "neurodynamic_glide",
+                days=DAYS_OF_WEEK[entry.dose.days_per_week],
+            )
+        )
+    return items
+
+
+def _place(items: Sequence[_Placed]) -> list[_Placed]:
+    """Weekdays for each item: its usual pattern, or an alternate with the same spacing
+    when that makes the busiest day lighter (emphasised categories placed first)."""
+    count = [0] * 7
+    seconds = [0] * 7
+    result = []
+    for item in sorted(items, key=lambda item: (not item.emphasised, item.entry.exercise)):
+        usual = DAYS_OF_WEEK[item.entry.dose.days_per_week]
+        if not item.counts:
+            result.append(replace(item, days=usual))
+            continue
+
+        def load(days: tuple[int, ...]) -> tuple[int, int]:
+            return (max(count[day] for day in days), max(seconds[day] for day in days))
+
+        days = min((usual, *ALTERNATE_DAYS.get(len(usual), ())), key=load)  # ties: the usual
+        for day in days:
+            count[day] += 1
+            seconds[day] += item.seconds
+        result.append(replace(item, days=days))
+    return result
+
+
+def _fit_sessions(items: list[_Placed], catalogue: Catalogue) -> list[_Placed]:
+    """Leave out exercise items until no day holds more than 6 of them or 30 estimated
+    minutes. Kept longest: the last item of its category in the phase, a tensioner
+    with its fallback slider, then the branches' emphasised categories; among the
+    rest the lowest rung goes first (what the phase adds is its harder work, CLINICAL.md
+    §3), then the longest. The week is laid out again after each one."""
+    while True:
+        placed = _place(items)
+        if not any(_over(placed, day) for day in range(7)):
+            return placed
+        per_category: dict[str, int] = {}
+        for item in placed:
+            if item.counts:
+                category = catalogue.get(item.entry.exercise).category
+                per_category[category] = per_category.get(category, 0) + 1
+        dropped = min(
+            (item for item in placed if item.counts),
+            key=lambda item: _keep_rank(item, catalogue, per_category),
+        )
+        items = [item for item in items if item.entry is not dropped.entry]
+
+
+def _keep_rank(
+    item: _Placed, catalogue: Catalogue, per_category: Mapping[str, int]
+) -> tuple[bool, bool, bool, int, int, str]:
+    """Lower ranks are left out first (see _fit_sessions)."""
+    exercise = catalogue.get(item.entry.exercise)
+    sole = per_category[exercise.category] == 1
+    return (sole, item.protected, item.emphasised, exercise.level, -item.seconds, exercise.slug)
+
+
+def _over(items: Sequence[_Placed], day: int) -> bool:
+    due = [item for item in items if item.counts and day in item.days]
+    return len(due) > MAX_EXERCISES_PER_DAY or sum(item.seconds for item in due) > MAX_SECONDS_PER_DAY

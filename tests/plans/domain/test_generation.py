@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
@@ -14,11 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ptrx.plans.domain import (
+    ALTERNATE_DAYS,
     BRANCH_RULES,
     BRANCHES,
     CATEGORIES,
     DAYS_OF_WEEK,
     IRRITABILITIES,
+    MAX_EXERCISES_PER_DAY,
+    MAX_SECONDS_PER_DAY,
     NAMED_CATEGORIES,
     SIDES,
     Catalogue,
@@ -26,13 +30,19 @@ from ptrx.plans.domain import (
     DomainError,
     Dose,
     PatientContext,
+    PhaseDraft,
     PlanDraft,
+    PrescriptionDraft,
     Protocol,
     ProtocolEntry,
     ProtocolPhase,
+    SessionItem,
     catalogue_from_json,
+    counts_for_adherence,
     generate_plan,
+    is_tensioner,
     protocols_from_json,
+    session_seconds,
 )
 from tests.plans.domain.conftest import catalogue_records
 
@@ -78,14 +88,31 @@ def slugs(plan: PlanDraft, phase: int | None = None) -> set[str]:
 
 def assert_covers_named_categories(plan: PlanDraft, catalogue: Catalogue) -> None:
     covered = {catalogue.get(slug).category for slug in slugs(plan)}
+    if plan.branches == ("superior",) and "mobility" in covered:
+        # CLINICAL.md §2: fascia mobility meets the glide category for the superior branch.
+        covered.add("neurodynamic_glide")
     assert set(NAMED_CATEGORIES) <= covered
 
 
+def fallbacks(phase: PhaseDraft, catalogue: Catalogue) -> list[PrescriptionDraft]:
+    """Sliders kept beside a tensioner of their ladder (CLINICAL.md §4)."""
+    tensioners = {catalogue.ladder_root(p.exercise) for p in phase.prescriptions if is_tensioner(p.exercise)}
+    return [
+        p
+        for p in phase.prescriptions
+        if not is_tensioner(p.exercise) and catalogue.ladder_root(p.exercise) in tensioners
+    ]
+
+
 def assert_never_drops(plan: PlanDraft, catalogue: Catalogue) -> None:
-    """Along each ladder, level and then volume never fall in a later phase."""
+    """Along each ladder, level and then volume never fall in a later phase (a slider
+    kept as a tensioner's fallback aside)."""
     reached: dict[str, tuple[int, int]] = {}
     for phase in plan.phases:
+        kept_back = fallbacks(phase, catalogue)
         for prescription in phase.prescriptions:
+            if prescription in kept_back:
+                continue
             ladder = catalogue.ladder_root(prescription.exercise)
             rank = (catalogue.get(prescription.exercise).level, prescription.volume)
             assert rank >= reached.get(ladder, (0, 0)), (phase.number, prescription.exercise)
@@ -94,10 +121,12 @@ def assert_never_drops(plan: PlanDraft, catalogue: Catalogue) -> None:
 
 def assert_one_per_ladder(plan: PlanDraft, catalogue: Catalogue) -> None:
     for phase in plan.phases:
-        exercises = [prescription.exercise for prescription in phase.prescriptions]
-        ladders = [catalogue.ladder_root(slug) for slug in exercises]
+        kept_back = fallbacks(phase, catalogue)
+        exercises = [p.exercise for p in phase.prescriptions]
+        ladders = [catalogue.ladder_root(p.exercise) for p in phase.prescriptions if p not in kept_back]
         assert len(set(exercises)) == len(exercises), phase.number
         assert len(set(ladders)) == len(ladders), phase.number
+        assert len(kept_back) <= 1, phase.number
 
 
 def assert_no_sitting_in_phase_1_for_inferior(plan: PlanDraft, catalogue: Catalogue) -> None:
@@ -107,9 +136,16 @@ def assert_no_sitting_in_phase_1_for_inferior(plan: PlanDraft, catalogue: Catalo
 
 
 def assert_sides(plan: PlanDraft, catalogue: Catalogue) -> None:
+    """Glides follow the affected side; other per-side exercises are done on both sides."""
     for phase in plan.phases:
         for prescription in phase.prescriptions:
-            expected = plan.side if catalogue.get(prescription.exercise).per_side else ""
+            exercise = catalogue.get(prescription.exercise)
+            if not exercise.per_side:
+                expected = ""
+            elif exercise.category == "neurodynamic_glide":
+                expected = plan.side
+            else:
+                expected = "bilateral"
             assert prescription.side == expected, prescription.exercise
 
 
@@ -118,7 +154,33 @@ def assert_well_formed(plan: PlanDraft, catalogue: Catalogue) -> None:
     for phase in plan.phases:
         assert [p.order for p in phase.prescriptions] == list(range(1, len(phase.prescriptions) + 1))
         for prescription in phase.prescriptions:
-            assert prescription.days_of_week in DAYS_OF_WEEK.values()
+            patterns = (DAYS_OF_WEEK[len(prescription.days_of_week)],)
+            patterns += ALTERNATE_DAYS.get(len(prescription.days_of_week), ())
+            assert prescription.days_of_week in patterns
+
+
+def session_items(phase: PhaseDraft, catalogue: Catalogue, day: int) -> list[SessionItem]:
+    return [
+        SessionItem(
+            category=catalogue.get(p.exercise).category,
+            sets=p.sets,
+            reps=p.reps,
+            hold_seconds=p.hold_seconds,
+            per_side=catalogue.get(p.exercise).per_side,
+            side=p.side,
+        )
+        for p in phase.prescriptions
+        if day in p.days_of_week and counts_for_adherence(catalogue.get(p.exercise).category)
+    ]
+
+
+def assert_sessions_fit_at_home(plan: PlanDraft, catalogue: Catalogue) -> None:
+    """CLINICAL.md §8: at most 6 exercise items and 30 estimated minutes on any day."""
+    for phase in plan.phases:
+        for day in range(7):
+            items = session_items(phase, catalogue, day)
+            assert len(items) <= MAX_EXERCISES_PER_DAY, (phase.number, day)
+            assert session_seconds(items) <= MAX_SECONDS_PER_DAY, (phase.number, day)
 
 
 def assert_invariants(plan: PlanDraft, catalogue: Catalogue) -> None:
@@ -128,6 +190,7 @@ def assert_invariants(plan: PlanDraft, catalogue: Catalogue) -> None:
     assert_no_sitting_in_phase_1_for_inferior(plan, catalogue)
     assert_sides(plan, catalogue)
     assert_well_formed(plan, catalogue)
+    assert_sessions_fit_at_home(plan, catalogue)
 
 
 @pytest.mark.parametrize("context", EVERY_CONTEXT)
@@ -160,8 +223,10 @@ def test_per_side_exercises_carry_the_side_and_others_none(
 ) -> None:
     plan = generate_plan(context, catalogue, protocols, start=START)
     assert_sides(plan, catalogue)
-    assert any(p.side == context.side for phase in plan.phases for p in phase.prescriptions)
-    assert any(p.side == "" for phase in plan.phases for p in phase.prescriptions)
+    sides = {p.side for phase in plan.phases for p in phase.prescriptions}
+    assert {"", "bilateral"} <= sides
+    if context.branches != {"superior"}:  # the superior plan has no glide
+        assert context.side in sides
 
 
 @pytest.mark.parametrize(
@@ -247,9 +312,9 @@ def test_superior_plan_follows_its_emphasis(catalogue: Catalogue, protocols: Map
         assert {"rotational_stretch", "mobility", "core_strength"} <= categories
     assert "cat-camel" in slugs(plan, 1)
     assert {"supine-sciatic-tensioner", "seated-slump-tensioner"}.isdisjoint(slugs(plan))
-    # The only glide is the gentle supine slider, kept for category coverage.
     glides = {s for s in slugs(plan) if catalogue.get(s).category == "neurodynamic_glide"}
-    assert glides == {"supine-sciatic-slider"}
+    # CLINICAL.md §2: fascia mobility (cat-camel) meets the glide category; no sciatic slider.
+    assert glides == set()
 
 
 def test_middle_plan_follows_its_emphasis(catalogue: Catalogue, protocols: Mapping[str, Protocol]) -> None:
@@ -305,7 +370,8 @@ def test_high_irritability_starts_lower_with_less_volume_and_a_longer_phase_1(
         assert level <= moderate_levels.get(ladder, level)
 
     def volume(plan: PlanDraft) -> int:
-        return sum(p.volume for phase in plan.phases for p in phase.prescriptions)
+        # The lower volume is phase 1's (later phases are eased by the rung below).
+        return sum(p.volume for p in plan.phases[0].prescriptions)
 
     assert volume(high) < volume(moderate)
     assert high.phases[0].min_weeks > moderate.phases[0].min_weeks
@@ -353,8 +419,10 @@ def test_plan_draft_shape(catalogue: Catalogue, protocols: Mapping[str, Protocol
     # Education first, then breathing; slug order within a category.
     assert first[0].exercise == "ice-or-heat"
     assert [p.order for p in first] == list(range(1, len(first) + 1))
-    strength = next(p for p in plan.phases[2].prescriptions if p.exercise == "bridge")
-    assert strength.days_of_week == (0, 2, 4)
+    strength = [
+        p for p in plan.phases[2].prescriptions if catalogue.get(p.exercise).category.endswith("_strength")
+    ]
+    assert {p.days_of_week for p in strength} <= {(0, 2, 4), (1, 3, 5)}
 
 
 def test_days_of_week_table_has_the_right_number_of_days() -> None:
@@ -409,8 +477,24 @@ def test_protocols_missing_a_named_category_are_a_domain_error(
             for phase in superior.phases
         ),
     )
+    no_glide_protocols = {**protocols, "superior": no_glide}
+    # Alone, fascia mobility stands in for the glide; with the middle branch it does not.
+    plan_for(catalogue, no_glide_protocols, "superior")
+    middle = protocols["middle"]
+    no_middle_glide = Protocol(
+        branch="middle",
+        phases=tuple(
+            replace(
+                phase,
+                entries=tuple(
+                    e for e in phase.entries if catalogue.get(e.exercise).category != "neurodynamic_glide"
+                ),
+            )
+            for phase in middle.phases
+        ),
+    )
     with pytest.raises(DomainError, match="neurodynamic_glide"):
-        plan_for(catalogue, {"superior": no_glide}, "superior")
+        plan_for(catalogue, {**no_glide_protocols, "middle": no_middle_glide}, "superior", "middle")
 
 
 # -- the generator enforces progression even over awkward protocols -------------
@@ -595,9 +679,16 @@ def test_property_invariants_hold_over_arbitrary_protocols(catalogue: Catalogue,
         branches, data.draw(st.sampled_from(SIDES)), data.draw(st.sampled_from(IRRITABILITIES))
     )
     # Every seated exercise has an unseated rung below it, so no category is lost
-    # and the generator never needs to refuse these protocols.
-    plan = generate_plan(context, catalogue, protocols, start=START)
-    assert_invariants(plan, catalogue)
+    # and the generator refuses these protocols only when their doses cannot fit a
+    # home session without losing a category (CLINICAL.md §8).
+    try:
+        plan = generate_plan(context, catalogue, protocols, start=START)
+    except DomainError as exc:
+        refusal = str(exc)
+    else:
+        assert_invariants(plan, catalogue)
+        return
+    assert "home session" in refusal
 
 
 # -- the shipped protocols and the JSON loaders --------------------------------
@@ -618,11 +709,10 @@ def test_shipped_protocols_are_sound(catalogue: Catalogue, protocols: Mapping[st
                 rank = (exercise.level, protocol_entry.dose.volume)
                 assert rank >= reached.get(ladder, (0, 0)), (branch, protocol_entry.exercise)
                 reached[ladder] = rank
-                # Each exercise is indicated for the branch, except the superior
-                # branch's gentle slider, which is there to cover the glide category.
-                assert branch in exercise.branches or (
-                    branch == "superior" and protocol_entry.exercise == "supine-sciatic-slider"
-                )
+                # Each exercise is indicated for the branch: no borrowed slider.
+                assert branch in exercise.branches, (branch, protocol_entry.exercise)
+        if BRANCH_RULES[branch].glide_stand_in in covered:
+            covered.add("neurodynamic_glide")
         assert set(NAMED_CATEGORIES) <= covered, branch
 
 
@@ -682,3 +772,139 @@ def test_catalogue_from_json_rejects_a_broken_ladder() -> None:
     dangling = [{**records[0], "progression": "nowhere"}, *records[1:]]
     with pytest.raises(DomainError, match="nowhere"):
         catalogue_from_json(dangling)
+
+
+# -- what a physiotherapist checks on the first day (issue: plans a clinic can trust) --
+
+SINGLE_LEG = frozenset({"single-leg-bridge", "step-up", "single-leg-deadlift", "single-leg-squat"})
+MODERATE_CONTEXTS = [c for c in EVERY_CONTEXT if c.values[0].irritability != "high"]
+INFERIOR_CONTEXTS = [c for c in EVERY_CONTEXT if "inferior" in c.values[0].branches]
+
+
+@pytest.mark.parametrize("context", EVERY_CONTEXT)
+def test_no_day_holds_more_than_a_home_session(
+    context: PatientContext, catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    plan = generate_plan(context, catalogue, protocols, start=START)
+    assert_sessions_fit_at_home(plan, catalogue)
+    # The limit is met by fitting, not by an empty plan: every phase keeps work on most days.
+    for phase in plan.phases:
+        assert sum(1 for day in range(7) if session_items(phase, catalogue, day)) == 7
+
+
+@pytest.mark.parametrize("context", INFERIOR_CONTEXTS)
+def test_with_the_inferior_branch_a_step_down_never_lands_on_a_seated_rung(
+    context: PatientContext, catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    plan = generate_plan(context, catalogue, protocols, start=START)
+    for phase in plan.phases:
+        prescribed_as_is = {
+            entry.exercise
+            for branch in plan.branches
+            for entry in protocols[branch].phases[phase.number - 1].entries
+        }
+        for p in phase.prescriptions:
+            if catalogue.get(p.exercise).position == "sitting":
+                assert p.exercise in prescribed_as_is, (phase.number, p.exercise)
+
+
+@pytest.mark.parametrize("context", MODERATE_CONTEXTS)
+def test_phase_4_keeps_single_leg_work_whatever_branches_merge(
+    context: PatientContext, catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    plan = generate_plan(context, catalogue, protocols, start=START)
+    assert slugs(plan, 4) & SINGLE_LEG
+
+
+def test_the_emphasising_branch_sets_a_merged_ladder(
+    catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    # Gluteal strength is the middle branch's emphasis, not the superior's: its rung wins.
+    merged = plan_for(catalogue, protocols, "superior", "middle", "inferior")
+    alone = plan_for(catalogue, protocols, "middle")
+
+    def bridge_rung(plan: PlanDraft) -> set[str]:
+        return {s for s in slugs(plan, 4) if catalogue.ladder_root(s) == "bridge"}
+
+    assert bridge_rung(alone) == {"single-leg-bridge"}
+    assert bridge_rung(merged) <= {"single-leg-bridge", "step-up"} and bridge_rung(merged)
+
+
+def is_rep_strength(p: PrescriptionDraft, catalogue: Catalogue) -> bool:
+    category = catalogue.get(p.exercise).category
+    return category in {"core_strength", "gluteal_strength"} and p.hold_seconds <= 2
+
+
+@pytest.mark.parametrize("context", EVERY_CONTEXT)
+def test_strength_volume_never_below_the_floors(
+    context: PatientContext, catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    # CLINICAL.md §2: 2 x 10 at first, 3 x 8 later.
+    plan = generate_plan(context, catalogue, protocols, start=START)
+    for phase in plan.phases:
+        for p in phase.prescriptions:
+            if is_rep_strength(p, catalogue):
+                assert (p.sets >= 2 and p.reps >= 10) or (p.sets >= 3 and p.reps >= 8), p
+
+
+@pytest.mark.parametrize("branches", BRANCH_SETS, ids=lambda b: "+".join(sorted(b)))
+def test_high_irritability_lowers_volume_in_phase_1_only(
+    branches: frozenset[str], catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    high = plan_for(catalogue, protocols, *branches, irritability="high")
+    for phase in high.phases[1:]:
+        for p in phase.prescriptions:
+            # The rung below takes a protocol dose, its own or the harder rung's: never cut.
+            rungs = {p.exercise, catalogue.get(p.exercise).progression}
+            protocol_reps = {
+                entry.dose.reps
+                for protocol in protocols.values()
+                for protocol_phase in protocol.phases
+                for entry in protocol_phase.entries
+                if entry.exercise in rungs
+            }
+            assert p.reps in protocol_reps, (phase.number, p.exercise)
+
+
+@pytest.mark.parametrize("context", EVERY_CONTEXT)
+def test_the_first_tensioner_comes_with_its_slider_as_fallback(
+    context: PatientContext, catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    plan = generate_plan(context, catalogue, protocols, start=START)
+    seen = False
+    for phase in plan.phases:
+        tensioners = [p for p in phase.prescriptions if is_tensioner(p.exercise)]
+        if tensioners and not seen:
+            seen = True
+            (slider,) = fallbacks(phase, catalogue)
+            assert not is_tensioner(slider.exercise)
+            assert slider.order < tensioners[0].order
+            assert "fallback" in slider.notes
+            assert slider.side == tensioners[0].side == plan.side
+    if context.branches & {"middle", "inferior"} and context.irritability != "high":
+        assert seen  # the rule was exercised, not skipped (high irritability stays on sliders)
+
+
+def test_a_branch_without_the_emphasis_does_not_cap_a_merged_ladder(
+    catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    # Phase 3: the superior protocol bridges on two legs (level 1), the middle one
+    # marches (level 2); gluteal work is the middle branch's emphasis.
+    assert "bridge" in {e.exercise for e in protocols["superior"].phases[2].entries}
+    merged = plan_for(catalogue, protocols, "superior", "middle")
+    assert {s for s in slugs(merged, 3) if catalogue.ladder_root(s) == "bridge"} == {"marching-bridge"}
+
+
+def test_high_irritability_never_cuts_strength_below_the_floor(catalogue: Catalogue) -> None:
+    glide = make_entry("supine-sciatic-slider")
+    phase = make_phase(1, *COVERAGE, glide, make_entry("bridge", sets=2, reps=10, days=3))
+    plan = generate_plan(
+        PatientContext(frozenset({"middle"}), "left", "high"),
+        catalogue,
+        {"middle": Protocol("middle", (phase,))},
+        start=START,
+    )
+    (bridge,) = [p for p in plan.phases[0].prescriptions if p.exercise == "bridge"]
+    assert (bridge.sets, bridge.reps) == (2, 10)
+    breathing = next(p for p in plan.phases[0].prescriptions if p.exercise.startswith("diaphragmatic"))
+    assert breathing.reps == 7  # 70% of 10, rounded up: the floor is for strength only
