@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from ptrx.exercises.models import Exercise
 
-PAIN_RANGE = Q(pain_during__gte=0) & Q(pain_during__lte=10)
+PAIN_RANGE = Q(pain_during__isnull=True) | (Q(pain_during__gte=0) & Q(pain_during__lte=10))
 
 
 class Side(models.TextChoices):
@@ -140,6 +140,14 @@ class Plan(models.Model):
         default=True, help_text="Apply the daily progression decision without a therapist's review"
     )
     status_reason = models.CharField(max_length=240, blank=True)
+    baseline_pain = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Usual next-morning pain (0-10) at intake. Left empty, the plan's baseline is the "
+            "median next-morning pain of the check-ins in its first 7 days."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -151,7 +159,11 @@ class Plan(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(status="active"), name="one_active_plan_per_patient"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_pain__isnull=True) | Q(baseline_pain__lte=10),
+                name="plan_baseline_pain_0_10",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,9 +224,10 @@ class Completion(models.Model):
     prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="completions")
     date = models.DateField(help_text="Patient-local date")
     session = models.PositiveSmallIntegerField(default=1)
-    sets_done = models.PositiveSmallIntegerField()
+    # An advice item is acknowledged, not performed: no sets and no pain.
+    sets_done = models.PositiveSmallIntegerField(default=0)
     reps_done = models.PositiveSmallIntegerField(null=True, blank=True)
-    pain_during = models.PositiveSmallIntegerField()
+    pain_during = models.PositiveSmallIntegerField(null=True, blank=True)
     effort = models.PositiveSmallIntegerField(null=True, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
