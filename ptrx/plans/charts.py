@@ -9,6 +9,16 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from html import escape
 
+from ptrx.plans.domain.adherence import (
+    ADHERENT,
+    ADHERENT_PERCENT,
+    ALERT,
+    ALERT_PERCENT,
+    NOTICE,
+    adherence_band,
+    adherence_percent,
+)
+
 GREEN = "#2e7d32"
 AMBER = "#ef8f00"
 RED = "#c62828"
@@ -46,13 +56,12 @@ def _date_axis(days: Sequence[dt.date], x_of: Callable[[int], float], y: float) 
     ]
 
 
-def adherence_colour(percent: float) -> str:
-    """Green at 80% or more, amber from 50%, red below (CLINICAL.md §6)."""
-    if percent >= 80:
-        return GREEN
-    if percent >= 50:
-        return AMBER
-    return RED
+BAND_COLOURS = {ADHERENT: GREEN, NOTICE: AMBER, ALERT: RED}
+
+
+def adherence_colour(percent: int) -> str:
+    """Green when adherent, amber for a notice, red for an alert (CLINICAL.md §6)."""
+    return BAND_COLOURS[adherence_band(percent)]
 
 
 def adherence_chart(by_day: Sequence[tuple[dt.date, int, int]]) -> str:
@@ -68,12 +77,13 @@ def adherence_chart(by_day: Sequence[tuple[dt.date, int, int]]) -> str:
     def y_of(percent: float) -> float:
         return base - PLOT_HEIGHT * percent / 100
 
+    adherent_y = y_of(ADHERENT_PERCENT)
     body = [
         f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="{GREY}"/>',
-        f'<line x1="{LEFT}" y1="{y_of(80):.1f}" x2="{WIDTH - RIGHT}" y2="{y_of(80):.1f}" '
+        f'<line x1="{LEFT}" y1="{adherent_y:.1f}" x2="{WIDTH - RIGHT}" y2="{adherent_y:.1f}" '
         f'stroke="{GREEN}" stroke-dasharray="4 3"/>',
     ]
-    for percent in (0, 50, 80, 100):
+    for percent in (0, ALERT_PERCENT, ADHERENT_PERCENT, 100):
         body.append(
             f'<text x="{LEFT - 4}" y="{y_of(percent) + 3:.1f}" font-size="10" fill="currentColor" '
             f'text-anchor="end">{percent}%</text>'
@@ -88,8 +98,8 @@ def adherence_chart(by_day: Sequence[tuple[dt.date, int, int]]) -> str:
                 f'fill="{GREY}"><title>{escape(tip)}</title></rect>'
             )
             continue
-        share = 100 * min(completed, prescribed) / prescribed
-        tip = f"{day:%a} {_day_label(day)}: {completed} of {prescribed} sessions ({round(share)}%)"
+        share = adherence_percent(prescribed=prescribed, completed=completed)
+        tip = f"{day:%a} {_day_label(day)}: {completed} of {prescribed} sessions ({share}%)"
         top = y_of(share)
         body.append(
             f'<rect class="day" x="{x:.1f}" y="{top:.1f}" width="{bar_width:.1f}" '

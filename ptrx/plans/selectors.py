@@ -29,12 +29,27 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, Floor, Greatest
 from django.utils import timezone
 
 from ptrx.db import postgresql_set_local
 from ptrx.exercises.models import Exercise
-from ptrx.plans.domain import Catalogue, CatalogueExercise, Dose, Protocol, ProtocolEntry, ProtocolPhase
+from ptrx.plans.domain import (
+    ADHERENT_PERCENT,
+    ALERT_PERCENT,
+    EXERCISE,
+    EXERCISE_CATEGORIES,
+    Catalogue,
+    CatalogueExercise,
+    Dose,
+    Protocol,
+    ProtocolEntry,
+    ProtocolPhase,
+    SessionItem,
+    adherence_percent,
+    item_kind,
+    session_minutes,
+)
 from ptrx.plans.domain.red_flags import RED_FLAGS
 from ptrx.plans.models import (
     PATIENT_KINDS,
@@ -216,7 +231,9 @@ def plan_with_prescriptions(*, plans: QuerySet[Plan]) -> QuerySet[Plan]:
             queryset=Phase.objects.order_by("number").prefetch_related(
                 Prefetch(
                     "prescriptions",
-                    queryset=Prescription.objects.select_related("exercise").order_by("order", "id"),
+                    queryset=Prescription.objects.select_related("exercise", "exercise__regression").order_by(
+                        "order", "id"
+                    ),
                 )
             ),
         )
@@ -236,10 +253,36 @@ def prescription_due_on(prescription: Prescription, day: dt.date) -> bool:
     return day.weekday() in prescription.days_of_week
 
 
+def prescription_kind(prescription: Prescription) -> str:
+    """`exercise` or `advice` (advice is acknowledged, never scored: CLINICAL.md §4)."""
+    return item_kind(prescription.exercise.category)
+
+
+def session_item(prescription: Prescription) -> SessionItem:
+    """A prescription as the session estimate (CLINICAL.md §8) sees it."""
+    return SessionItem(
+        category=prescription.exercise.category,
+        sets=prescription.sets,
+        reps=prescription.reps,
+        hold_seconds=prescription.hold_seconds,
+        per_side=prescription.exercise.per_side,
+        side=prescription.side,
+    )
+
+
+def prescriptions_minutes(prescriptions: Sequence[Prescription]) -> int:
+    """Estimated minutes of one pass through these prescriptions (advice takes none)."""
+    return session_minutes([session_item(p) for p in prescriptions])
+
+
 @dataclass(frozen=True)
 class TodayItem:
     prescription: Prescription
     sessions_done: int
+
+    @property
+    def kind(self) -> str:
+        return prescription_kind(self.prescription)
 
     @property
     def done(self) -> bool:
@@ -255,7 +298,12 @@ class Today:
 
     @property
     def complete(self) -> bool:
-        return bool(self.items) and all(item.done for item in self.items)
+        """Every exercise session of the day logged; advice items do not count."""
+        return bool(self.items) and all(item.done for item in self.items if item.kind == EXERCISE)
+
+    @property
+    def estimated_minutes(self) -> int:
+        return prescriptions_minutes([item.prescription for item in self.items])
 
 
 def today_for(*, patient: Patient, day: dt.date | None = None) -> Today:
@@ -279,7 +327,7 @@ def today_for(*, patient: Patient, day: dt.date | None = None) -> Today:
             phase__plan__status=PlanStatus.ACTIVE,
             phase__number=F("phase__plan__current_phase"),
         )
-        .select_related("phase__plan", "exercise")
+        .select_related("phase__plan", "exercise", "exercise__regression")
         .annotate(sessions_done=Coalesce(Subquery(logged, output_field=IntegerField()), 0))
         .order_by("order", "id")
     )
@@ -316,7 +364,7 @@ class ExerciseAdherence:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.completed / self.prescribed) if self.prescribed else 0
+        return adherence_percent(prescribed=self.prescribed, completed=self.completed)
 
 
 @dataclass(frozen=True)
@@ -331,7 +379,7 @@ class Adherence:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.completed / self.prescribed) if self.prescribed else 0
+        return adherence_percent(prescribed=self.prescribed, completed=self.completed)
 
     @classmethod
     def empty(cls, start: dt.date, end: dt.date) -> "Adherence":
@@ -358,6 +406,8 @@ class _PhaseSchedule:
 
 
 def _schedule_rows(phases: QuerySet[Phase]) -> Any:
+    # Only exercise items count (CLINICAL.md §4); the filter's join is the one read below.
+    phases = phases.filter(prescriptions__exercise__category__in=EXERCISE_CATEGORIES)
     return phases.order_by("plan_id", "number", "prescriptions__order", "prescriptions__id").values_list(
         "plan_id",
         "id",
@@ -401,7 +451,9 @@ def _phase_days(phases: QuerySet[Phase]) -> dict[int, list[_PhaseDays]]:
     by_plan: dict[int, list[_PhaseDays]] = {}
     schedules: dict[tuple[int, ...], frozenset[int]] = {}
     for plan_id, phase_id, started_on, ended_on, days, sessions in (
-        phases.order_by("plan_id", "number")
+        # Only exercise items count (CLINICAL.md §4); filtered before the sum, so it sums those.
+        phases.filter(prescriptions__exercise__category__in=EXERCISE_CATEGORIES)
+        .order_by("plan_id", "number")
         .values("plan_id", "number", "id", "started_on", "ended_on", "prescriptions__days_of_week")
         .annotate(sessions=Sum("prescriptions__sessions_per_day"))
         .values_list("plan_id", "id", "started_on", "ended_on", "prescriptions__days_of_week", "sessions")
@@ -570,6 +622,7 @@ def _adherence_by_day_many(
             date__lte=last,
             # Lets PostgreSQL read the few prescriptions of these phases, not scan them all.
             prescription__phase_id__in=[phase.pk for schedule in phases.values() for phase in schedule],
+            prescription__exercise__category__in=EXERCISE_CATEGORIES,
             session__lte=F("prescription__sessions_per_day"),
         )
         .order_by()
@@ -632,8 +685,8 @@ def completion_list(
 
 ADHERENCE_WINDOW_DAYS = 7
 # Below 80% of sessions in a week is a notice, below 50% an alert (CLINICAL.md §6).
-ADHERENCE_NOTICE_PERCENT = 80
-ADHERENCE_ALERT_PERCENT = 50
+ADHERENCE_NOTICE_PERCENT = ADHERENT_PERCENT
+ADHERENCE_ALERT_PERCENT = ALERT_PERCENT
 FLARE_WINDOW_DAYS = 7
 
 
@@ -661,13 +714,14 @@ def patient_list_follow_up(*, patients: QuerySet[Patient], today: dt.date) -> Qu
     return patients.annotate(
         prescribed_7d=Subquery(window.annotate(total=Sum("prescribed")).values("total")[:1]),
         completed_7d=Subquery(window.annotate(total=Sum("completed")).values("total")[:1]),
+        # The domain's adherence_percent (rounded half up) in SQL, to sort and filter by.
         adherence_7d=Case(
             When(
                 prescribed_7d__gt=0,
-                then=Cast(F("completed_7d"), FloatField()) * 100.0 / F("prescribed_7d"),
+                then=Floor(Cast(F("completed_7d"), FloatField()) * 100.0 / F("prescribed_7d") + 0.5),
             ),
             default=None,
-            output_field=FloatField(),
+            output_field=IntegerField(),
         ),
         last_completion_at=Subquery(last_completion.values("created_at")[:1]),
         last_checkin_at=Subquery(last_checkin.values("created_at")[:1]),

@@ -19,6 +19,7 @@ from django.utils.timesince import timesince
 from ptrx.plans.admin.pages import render_form_page
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import AMBER, RED, adherence_colour
+from ptrx.plans.domain.adherence import ALERT, NOTICE, adherence_band
 from ptrx.plans.domain.red_flags import EMERGENCY, RED_FLAGS, URGENT, positive_red_flags
 from ptrx.plans.forms import (
     PatientChangeForm,
@@ -165,7 +166,7 @@ class PatientAdmin(TherapistScopedAdmin):
     def adherence(self, patient: Any) -> SafeString | str:
         if patient.adherence_7d is None:
             return "no data"
-        percent = round(patient.adherence_7d)
+        percent = int(patient.adherence_7d)
         return format_html(
             '<strong style="color:{}">{}%</strong> <small>({} of {})</small>',
             adherence_colour(percent),
@@ -191,10 +192,10 @@ class PatientAdmin(TherapistScopedAdmin):
             badges.append(_badge("red flag", RED))
         if patient.recent_flare:
             badges.append(_badge("flare", AMBER))
-        if patient.adherence_7d is not None and patient.adherence_7d < ADHERENCE_NOTICE_PERCENT:
-            alert = patient.adherence_7d < ADHERENCE_ALERT_PERCENT
-            threshold = ADHERENCE_ALERT_PERCENT if alert else ADHERENCE_NOTICE_PERCENT
-            badges.append(_badge(f"adherence < {threshold}%", RED if alert else AMBER))
+        band = None if patient.adherence_7d is None else adherence_band(int(patient.adherence_7d))
+        if band in (NOTICE, ALERT):
+            threshold = ADHERENCE_ALERT_PERCENT if band == ALERT else ADHERENCE_NOTICE_PERCENT
+            badges.append(_badge(f"adherence < {threshold}%", RED if band == ALERT else AMBER))
         return format_html_join("", "{}", ((badge,) for badge in badges))
 
     @admin.display(description="branches")

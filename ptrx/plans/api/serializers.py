@@ -6,7 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.domain.adherence import ADVICE, EXERCISE
+from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
+from ptrx.plans.selectors import prescription_kind
+from ptrx.plans.services.reports import CONTACT_THERAPIST, SEEK_URGENT_CARE
 
 HH_MM = "%H:%M"
 
@@ -41,14 +45,18 @@ def _strings(values: list[Any]) -> list[str | None]:
 
 def exercise_brief(exercise: Exercise) -> dict[str, Any]:
     """ExerciseBriefSerializer's rendering of `exercise`."""
+    easier = exercise.regression_or_none
     return {
         "slug": str(exercise.slug),
         "name": str(exercise.name),
         "category": str(exercise.category),
+        "summary": str(exercise.summary),
+        "equipment": str(exercise.equipment),
         "instructions": _strings(exercise.instructions),
         "cues": _strings(exercise.cues),
         "cautions": _strings(exercise.cautions),
         "media_url": str(exercise.media_url),
+        "regression": None if easier is None else {"slug": str(easier.slug), "name": str(easier.name)},
     }
 
 
@@ -56,6 +64,7 @@ def prescription_detail(prescription: Prescription) -> dict[str, Any]:
     """PrescriptionSerializer's rendering of `prescription`."""
     return {
         "id": prescription.pk,
+        "kind": prescription_kind(prescription),
         "exercise": exercise_brief(prescription.exercise),
         "sets": int(prescription.sets),
         "reps": int(prescription.reps),
@@ -67,23 +76,38 @@ def prescription_detail(prescription: Prescription) -> dict[str, Any]:
     }
 
 
+class EasierVersionSerializer(serializers.Serializer[Any]):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
 class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
     # Empty when the exercise has no video or picture.
     media_url = serializers.CharField(read_only=True)
     instructions = serializers.ListField(child=serializers.CharField())
     cues = serializers.ListField(child=serializers.CharField())
     cautions = serializers.ListField(child=serializers.CharField())
+    # The easier version to go back to ("use the easier version"); null at a ladder's foot.
+    regression = EasierVersionSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Exercise
-        fields = ("slug", "name", "category", "instructions", "cues", "cautions", "media_url")
+        fields = (
+            "slug", "name", "category", "summary", "equipment", "instructions", "cues",
+            "cautions", "media_url", "regression",
+        )  # fmt: skip
         read_only_fields = fields
 
     def to_representation(self, instance: Exercise) -> dict[str, Any]:
         return exercise_brief(instance)
 
 
+KIND_CHOICES = [EXERCISE, ADVICE]
+
+
 class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+    # `advice` items are read and acknowledged; only `exercise` items are scored.
+    kind = serializers.ChoiceField(choices=KIND_CHOICES, read_only=True)
     exercise = ExerciseBriefSerializer(read_only=True)
     days_of_week = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6))
     # Empty when the exercise is not done one side at a time.
@@ -92,7 +116,7 @@ class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
     class Meta:
         model = Prescription
         fields = (
-            "id", "exercise", "sets", "reps", "hold_seconds", "side",
+            "id", "kind", "exercise", "sets", "reps", "hold_seconds", "side",
             "sessions_per_day", "days_of_week", "notes",
         )  # fmt: skip
         read_only_fields = fields
@@ -148,6 +172,7 @@ def today_item(item: Any) -> dict[str, Any]:
     prescription = item.prescription
     return {
         "prescription": prescription.pk,
+        "kind": item.kind,
         "exercise": exercise_brief(prescription.exercise),
         "sets": int(prescription.sets),
         "reps": int(prescription.reps),
@@ -161,6 +186,7 @@ def today_item(item: Any) -> dict[str, Any]:
 
 class TodayItemSerializer(serializers.Serializer[Any]):
     prescription = serializers.IntegerField(source="prescription.id")
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
     exercise = ExerciseBriefSerializer(source="prescription.exercise")
     sets = serializers.IntegerField(source="prescription.sets")
     reps = serializers.IntegerField(source="prescription.reps")
@@ -178,7 +204,10 @@ class TodaySerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
     plan = serializers.IntegerField(source="plan.id", allow_null=True, default=None)
     phase = serializers.IntegerField(source="phase.number", allow_null=True, default=None)
+    # One pass through the day's exercises (CLINICAL.md §8's model); advice takes none.
+    estimated_minutes = serializers.IntegerField()
     items = TodayItemSerializer(many=True)
+    # Every exercise session of the day logged (advice items do not count).
     complete = serializers.BooleanField()
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -186,6 +215,7 @@ class TodaySerializer(serializers.Serializer[Any]):
             "date": instance.date.isoformat(),
             "plan": instance.plan.pk if instance.plan is not None else None,
             "phase": int(instance.phase.number) if instance.phase is not None else None,
+            "estimated_minutes": int(instance.estimated_minutes),
             "items": [today_item(item) for item in instance.items],
             "complete": bool(instance.complete),
         }
@@ -199,9 +229,10 @@ class CompletionInputSerializer(serializers.Serializer[Any]):
     prescription = serializers.IntegerField(min_value=1, max_value=2**62)
     date = serializers.DateField(required=False)
     session = serializers.IntegerField(required=False, default=1, min_value=1, max_value=32767)
-    sets_done = serializers.IntegerField(min_value=0, max_value=100)
+    # Required for an exercise; an advice item is acknowledged with no sets and no pain.
+    sets_done = serializers.IntegerField(required=False, min_value=0, max_value=100)
     reps_done = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1000)
-    pain_during = serializers.IntegerField(min_value=0, max_value=10)
+    pain_during = serializers.IntegerField(required=False, min_value=0, max_value=10)
     effort = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
@@ -229,17 +260,41 @@ class CompletionQuerySerializer(serializers.Serializer[Any]):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "Answers (true or false) to the red-flag questions. The emergency ones "
+            f"({', '.join(EMERGENCY_CODES)}) are required at every check-in; the urgent ones are optional."
+        ),
+        "properties": {
+            code: {"type": "boolean", "description": question} for code, (_s, question) in RED_FLAGS.items()
+        },
+        "required": list(EMERGENCY_CODES),
+        "additionalProperties": False,
+    }
+)
+class RedFlagAnswersField(serializers.DictField):
+    """Red-flag answers; the services check which must be there (CLINICAL.md §5)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.BooleanField(), **kwargs)
+
+
 class CheckInInputSerializer(serializers.Serializer[Any]):
     date = serializers.DateField(required=False)
     pain_now = serializers.IntegerField(min_value=0, max_value=10)
     pain_next_morning = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
     flare = serializers.BooleanField(required=False, default=False)
-    red_flags = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
+    red_flags = RedFlagAnswersField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class CheckInSerializer(serializers.ModelSerializer[CheckIn]):
-    action = serializers.CharField(allow_null=True, read_only=True, default=None)
+    # seek_urgent_care (an emergency answer), contact_therapist (an urgent one) or null.
+    action = serializers.ChoiceField(
+        choices=[SEEK_URGENT_CARE, CONTACT_THERAPIST], allow_null=True, read_only=True, default=None
+    )
 
     class Meta:
         model = CheckIn

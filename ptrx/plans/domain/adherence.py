@@ -6,9 +6,13 @@ acknowledged, never scored for adherence, completeness or pain.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+from ptrx.plans.domain.types import CATEGORIES
+
 ADVICE_CATEGORIES = frozenset({"education"})
+EXERCISE_CATEGORIES = frozenset(CATEGORIES) - ADVICE_CATEGORIES
 EXERCISE = "exercise"
 ADVICE = "advice"
 
@@ -32,11 +36,12 @@ def counts_for_adherence(category: str) -> bool:
 
 
 def adherence_percent(*, prescribed: int, completed: int) -> int:
-    """Completed over prescribed exercise session-items, as a whole percent (0 when
-    nothing was prescribed; sessions beyond those prescribed never lift it past 100)."""
+    """Completed over prescribed exercise session-items, as a whole percent rounded half
+    up (0 when nothing was prescribed; extra sessions never lift it past 100). The
+    admin's patient list writes the same rounding in SQL to sort and filter by it."""
     if prescribed <= 0:
         return 0
-    return round(100 * Fraction(min(completed, prescribed), prescribed))
+    return math.floor(100 * Fraction(min(completed, prescribed), prescribed) + Fraction(1, 2))
 
 
 def is_adherent(*, prescribed: int, completed: int) -> bool:
@@ -47,7 +52,7 @@ def is_adherent(*, prescribed: int, completed: int) -> bool:
     )
 
 
-def adherence_band(percent: float) -> str:
+def adherence_band(percent: int) -> str:
     """`adherent` (80% or more), `notice` (50-79%) or `alert` (below 50%)."""
     if percent >= ADHERENT_PERCENT:
         return ADHERENT

@@ -11,11 +11,12 @@ RED_FLAGS = MappingProxyType(
         "bladder_bowel": (EMERGENCY, "New or worse trouble controlling or emptying your bladder or bowel?"),
         "saddle_numbness": (
             EMERGENCY,
-            "Numbness around your back passage, genitals or inner buttocks (the 'saddle' area)?",
+            "New or worsening numbness around your back passage, genitals or inner buttocks "
+            "(the 'saddle' area)?",
         ),
         "both_legs": (
             EMERGENCY,
-            "Weakness or numbness in both legs, weakness that is getting worse, or trouble walking?",
+            "New or worsening weakness or numbness in both legs, or new trouble walking?",
         ),
         "sexual_dysfunction": (EMERGENCY, "New problems with sexual function?"),
         "cancer_or_weight_loss": (URGENT, "A history of cancer, or weight loss you cannot explain?"),
@@ -37,3 +38,12 @@ RED_FLAGS = MappingProxyType(
 def positive_red_flags(answers: dict[str, bool]) -> tuple[str, ...]:
     """The codes answered yes, in the screen's order."""
     return tuple(code for code in RED_FLAGS if answers.get(code) is True)
+
+
+# Asked, and to be answered yes or no, at every check-in (CLINICAL.md §5).
+EMERGENCY_CODES = tuple(code for code, (severity, _question) in RED_FLAGS.items() if severity == EMERGENCY)
+
+
+def red_flag_level(flags: tuple[str, ...]) -> str:
+    """EMERGENCY when any answer yes is an emergency one, otherwise URGENT."""
+    return EMERGENCY if any(RED_FLAGS[code][0] == EMERGENCY for code in flags) else URGENT

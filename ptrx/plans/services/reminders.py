@@ -46,6 +46,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 
 from ptrx.db import postgresql_set_local
+from ptrx.plans.domain.adherence import EXERCISE_CATEGORIES
 from ptrx.plans.models import (
     PATIENT_KINDS,
     Completion,
@@ -408,7 +409,12 @@ def _left_today(candidates: Sequence[_Candidate]) -> dict[int, _LeftToday]:
     for number, phase_plan_ids in sorted(by_phase.items()):
         current |= Q(phase__number=number, phase__plan_id__in=phase_plan_ids)
     for prescription_id, plan_id, category, sessions_per_day, days_text in (
-        Prescription.objects.filter(current, phase__plan_id__in=plan_ids)  # the IN for the index
+        # Only exercise items are left to do: advice is read, not logged (CLINICAL.md §4).
+        Prescription.objects.filter(
+            current,
+            phase__plan_id__in=plan_ids,  # the IN for the index
+            exercise__category__in=EXERCISE_CATEGORIES,
+        )
         .order_by("order", "pk")
         .values_list(
             "id",
@@ -523,7 +529,7 @@ item AS (
     FROM candidate c
     JOIN plans_phase ph ON ph.plan_id = c.plan_id AND ph.number = c.phase
     JOIN plans_prescription pr ON pr.phase_id = ph.id
-    JOIN exercises_exercise e ON e.id = pr.exercise_id
+    JOIN exercises_exercise e ON e.id = pr.exercise_id AND e.category = ANY(%(exercise_categories)s::text[])
     LEFT JOIN done ON done.prescription_id = pr.id
     OFFSET 0
 )
@@ -553,6 +559,7 @@ def _left_today_postgresql(candidates: Sequence[_Candidate]) -> dict[int, _LeftT
                 "nudge_days": MISSED_EVERY_DAYS - 1,
                 "lookback_days": MISSED_LOOKBACK_DAYS,
                 "patient_kinds": [str(kind) for kind in PATIENT_KINDS],
+                "exercise_categories": sorted(EXERCISE_CATEGORIES),
             },
         )
         for plan_id, exercises, sessions, categories, days_texts, nudged_lately, last_logged in cursor:

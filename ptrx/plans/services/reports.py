@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
+from ptrx.plans.domain.adherence import ADVICE, item_kind
+from ptrx.plans.domain.red_flags import (
+    EMERGENCY,
+    EMERGENCY_CODES,
+    RED_FLAGS,
+    URGENT,
+    positive_red_flags,
+    red_flag_level,
+)
 from ptrx.plans.models import (
     CheckIn,
     Completion,
@@ -22,6 +30,14 @@ from ptrx.plans.services.plans import plans_pause_for_red_flags
 from ptrx.plans.validators import validate_red_flag_answers
 
 SEEK_URGENT_CARE = "seek_urgent_care"
+CONTACT_THERAPIST = "contact_therapist"
+# What the patient is told, and how the therapist's alert is marked, per level (CLINICAL.md §5).
+ACTIONS = {EMERGENCY: SEEK_URGENT_CARE, URGENT: CONTACT_THERAPIST}
+ALERT_MARKS = {EMERGENCY: "EMERGENCY", URGENT: "URGENT"}
+TOLD = {
+    EMERGENCY: "They were told to stop and get same-day emergency care",
+    URGENT: "They were told to stop and speak to you before exercising again",
+}
 
 
 def _check_scale(
@@ -48,14 +64,15 @@ def completion_log(
     prescription_id: int,
     date: dt.date | None = None,
     session: int = 1,
-    sets_done: int,
+    sets_done: int | None = None,
     reps_done: int | None = None,
-    pain_during: int,
+    pain_during: int | None = None,
     effort: int | None = None,
     note: str = "",
 ) -> tuple[Completion, bool]:
-    """Record one session of one prescription. Idempotent on (prescription, date, session):
-    a repeat returns the record already saved and False."""
+    """Record one session of one prescription, or the acknowledgement of an advice item
+    (no sets, no pain: CLINICAL.md §4). Idempotent on (prescription, date, session): a
+    repeat returns the record already saved and False."""
     prescription = (
         Prescription.objects.select_related("phase__plan", "exercise")
         .filter(pk=prescription_id, phase__plan__patient=patient, phase__plan__status=PlanStatus.ACTIVE)
@@ -72,7 +89,19 @@ def completion_log(
         errors.setdefault("date", []).append(f"The plan starts on {plan.start_date.isoformat()}.")
     if not 1 <= session <= prescription.sessions_per_day:
         errors["session"] = [f"This exercise has {prescription.sessions_per_day} session(s) a day."]
-    _check_scale(errors, "pain_during", pain_during)
+    if item_kind(prescription.exercise.category) == ADVICE:
+        for field, value in (
+            ("sets_done", sets_done),
+            ("reps_done", reps_done),
+            ("pain_during", pain_during),
+        ):
+            if value is not None:
+                errors[field] = ["This is advice to read and acknowledge; it takes no " + field + "."]
+        sets_done, effort = 0, None
+    else:
+        _check_scale(errors, "pain_during", pain_during)
+        if sets_done is None:
+            errors["sets_done"] = ["This field is required."]
     _check_scale(errors, "effort", effort, required=False)
     if errors:
         raise ValidationError(errors)
@@ -100,7 +129,9 @@ class CheckInResult:
 def red_flag_alert_record(
     *, patient: Patient, plan: Plan | None, local_date: dt.date, flags: tuple[str, ...]
 ) -> None:
-    """Queue the therapist's red-flag alert (sent by the next sweep; once a day per patient)."""
+    """Queue the therapist's red-flag alert, marked EMERGENCY or URGENT by the most severe
+    answer (sent by the next sweep; once a day per patient)."""
+    level = red_flag_level(flags)
     questions = "\n".join(f"- {RED_FLAGS[code][1]}" for code in flags)
     Notification.objects.get_or_create(
         patient=patient,
@@ -108,11 +139,8 @@ def red_flag_alert_record(
         local_date=local_date,
         defaults={
             "plan": plan,
-            "subject": f"Red flag reported by {patient}",
-            "body": (
-                f"{patient} answered yes to:\n{questions}\n\n"
-                "They were told to seek urgent care and their plan is paused."
-            ),
+            "subject": f"{ALERT_MARKS[level]}: red flag reported by {patient}",
+            "body": (f"{patient} answered yes to:\n{questions}\n\n{TOLD[level]}, and their plan is paused."),
         },
     )
 
@@ -127,9 +155,10 @@ def checkin_record(
     red_flags: dict[str, bool] | None = None,
     note: str = "",
 ) -> CheckInResult:
-    """Record a check-in. A positive red flag pauses the active plan, keeps the flag on
-    the patient's screen (so no plan can start until a therapist clears it) and queues
-    an alert to the therapist, all in one transaction."""
+    """Record a check-in; the four emergency questions must be answered. A positive red
+    flag pauses the active plan, keeps the flag on the patient's screen (so no plan can
+    start until a therapist clears it) and queues an alert to the therapist, all in one
+    transaction; the action says what the patient must do (CLINICAL.md §5)."""
     red_flags = red_flags or {}
     today = patient_local_today(patient=patient)
     date = date or today
@@ -141,6 +170,12 @@ def checkin_record(
         validate_red_flag_answers(red_flags)
     except ValidationError as exc:
         errors["red_flags"] = exc.messages
+    else:
+        missing = [code for code in EMERGENCY_CODES if code not in red_flags]
+        if missing:
+            errors["red_flags"] = [
+                f"Answer {code} (true or false): it is asked at every check-in." for code in missing
+            ]
     if errors:
         raise ValidationError(errors)
     flags = positive_red_flags(red_flags)
@@ -163,4 +198,4 @@ def checkin_record(
         red_flag_alert_record(
             patient=patient, plan=paused[0] if paused else None, local_date=date, flags=flags
         )
-    return CheckInResult(checkin=checkin, action=SEEK_URGENT_CARE)
+    return CheckInResult(checkin=checkin, action=ACTIONS[red_flag_level(flags)])

@@ -18,6 +18,7 @@ from django.db.models import Max, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ptrx.plans.domain.adherence import ALERT, ALERT_PERCENT, adherence_band, adherence_percent
 from ptrx.plans.models import (
     AdherenceSnapshot,
     CheckIn,
@@ -38,8 +39,6 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_BACKFILL_DAYS = 7
 # Plans read and written together (a fixed number of queries each).
 SNAPSHOT_CHUNK_SIZE = 1000
-# CLINICAL.md §6: below 50% of prescribed sessions is our threshold for an alert.
-LOW_ADHERENCE_PERCENT = 50
 ADHERENCE_DAYS = 7
 # The digest is written from this UTC hour on, once per UTC date.
 DIGEST_HOUR_UTC = 6
@@ -149,12 +148,10 @@ def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
     )
     patient_names = _PatientNames()
     for row in low:
-        if row["completed"] * 100 < LOW_ADHERENCE_PERCENT * row["prescribed"]:
+        percent = adherence_percent(prescribed=row["prescribed"], completed=row["completed"])
+        if adherence_band(percent) == ALERT:
             items[row["plan__patient__therapist_id"]].low_adherence.append(
-                {
-                    "patient_id": row["plan__patient_id"],
-                    "percent": round(100 * row["completed"] / row["prescribed"]),
-                }
+                {"patient_id": row["plan__patient_id"], "percent": percent}
             )
     for checkin in CheckIn.objects.filter(flare=True, created_at__gt=earliest).values(
         "patient_id", "patient__therapist_id", "date", "pain_now", "created_at"
@@ -185,7 +182,7 @@ def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
             context = {
                 "date": today,
                 "days": ADHERENCE_DAYS,
-                "threshold": LOW_ADHERENCE_PERCENT,
+                "threshold": ALERT_PERCENT,
                 "low_adherence": patient_names.named(found.low_adherence),
                 "flares": patient_names.named(found.flares),
                 "red_flags": patient_names.named(found.red_flags),
