@@ -217,6 +217,8 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "ptrx.plans.models.PlanStatus",
         "NotificationStatusEnum": "ptrx.plans.models.NotificationStatus",
         "PhaseStatusEnum": ["completed", "current", "upcoming"],
+        "ItemKindEnum": ["exercise", "advice"],
+        "NotificationKindEnum": "ptrx.plans.models.NotificationKind",
     },
     # Served from the sidecar package: the docs page makes no external request.
     "SWAGGER_UI_DIST": "SIDECAR",

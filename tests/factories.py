@@ -7,6 +7,7 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 
+from ptrx.plans.domain.red_flags import EMERGENCY_CODES
 from ptrx.plans.models import Patient, Plan
 from ptrx.plans.services.patients import patient_create, therapist_create
 from ptrx.plans.services.plans import plan_activate, plan_generate
@@ -47,3 +48,7 @@ def make_active_plan(patient: Patient, *, start: dt.date | None = None) -> Plan:
 
     plan = plan_generate(patient=patient, start=start or patient_local_today(patient=patient))
     return plan_activate(plan=plan, today=plan.start_date)
+
+
+# The four emergency questions answered no, as every check-in must answer them.
+CLEAR_SCREEN = dict.fromkeys(EMERGENCY_CODES, False)

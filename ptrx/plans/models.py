@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.domain.adherence import item_kind
 
 PAIN_RANGE = Q(pain_during__isnull=True) | (Q(pain_during__gte=0) & Q(pain_during__lte=10))
 
@@ -216,6 +217,11 @@ class Prescription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exercise.name} {self.sets}x{self.reps}"
+
+    @property
+    def kind(self) -> str:
+        """`exercise` or `advice` (advice is acknowledged, never scored)."""
+        return item_kind(self.exercise.category)
 
 
 class Completion(models.Model):

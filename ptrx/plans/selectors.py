@@ -47,7 +47,6 @@ from ptrx.plans.domain import (
     ProtocolPhase,
     SessionItem,
     adherence_percent,
-    item_kind,
     session_minutes,
 )
 from ptrx.plans.domain.red_flags import RED_FLAGS
@@ -253,11 +252,6 @@ def prescription_due_on(prescription: Prescription, day: dt.date) -> bool:
     return day.weekday() in prescription.days_of_week
 
 
-def prescription_kind(prescription: Prescription) -> str:
-    """`exercise` or `advice` (advice is acknowledged, never scored: CLINICAL.md §4)."""
-    return item_kind(prescription.exercise.category)
-
-
 def session_item(prescription: Prescription) -> SessionItem:
     """A prescription as the session estimate (CLINICAL.md §8) sees it."""
     return SessionItem(
@@ -282,7 +276,7 @@ class TodayItem:
 
     @property
     def kind(self) -> str:
-        return prescription_kind(self.prescription)
+        return self.prescription.kind
 
     @property
     def done(self) -> bool:

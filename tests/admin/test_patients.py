@@ -17,7 +17,7 @@ from ptrx.plans.services.plans import plan_generate
 from ptrx.plans.services.reports import checkin_record
 from tests.admin.conftest import logged_in
 from tests.admin.pages import form_data
-from tests.factories import make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 
 pytestmark = pytest.mark.django_db
 
@@ -141,13 +141,15 @@ def _snapshot(patient: Patient, prescribed: int, completed: int, *, days_ago: in
 def test_the_list_shows_adherence_activity_and_flags_with_filters(library: Any, therapist: Any) -> None:
     adherent = make_patient(therapist=therapist, first_name="Ada")
     struggling = make_patient(therapist=therapist, first_name="Bea")
-    flagged = make_patient(therapist=therapist, first_name="Cy", red_flags={"night_pain": True})
+    flagged = make_patient(
+        therapist=therapist, first_name="Cy", red_flags={**CLEAR_SCREEN, "night_pain": True}
+    )
     quiet = make_patient(therapist=therapist, first_name="Dee")
     _snapshot(adherent, 10, 6)
     _snapshot(adherent, 10, 10, days_ago=2)  # 16 of 20 = 80%
     _snapshot(adherent, 10, 0, days_ago=9)  # outside the 7 days: not counted
     _snapshot(struggling, 10, 3)
-    checkin_record(patient=struggling, pain_now=6, flare=True)
+    checkin_record(red_flags=CLEAR_SCREEN, patient=struggling, pain_now=6, flare=True)
     client = logged_in(therapist)
 
     response = client.get(LIST_URL)
@@ -181,7 +183,9 @@ def test_the_list_takes_the_same_queries_for_3_and_15_patients(
             patient = make_patient(therapist=therapist)
             plan = make_active_plan(patient)
             _snapshot(patient, 10, 7)
-            checkin_record(patient=patient, date=plan.start_date, pain_now=3, flare=True)
+            checkin_record(
+                red_flags=CLEAR_SCREEN, patient=patient, date=plan.start_date, pain_now=3, flare=True
+            )
 
     client = logged_in(therapist)
 

@@ -10,7 +10,7 @@ from ptrx.plans.models import Plan
 from ptrx.plans.services.patients import THERAPISTS_GROUP
 from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
-from tests.factories import PASSWORD, make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, PASSWORD, make_active_plan, make_patient, make_therapist
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,11 @@ def test_each_list_shows_only_the_therapists_own_records(plan: Plan, therapist: 
             pain_during=2,
         )
         checkin_record(
-            patient=own_plan.patient, date=own_plan.start_date, pain_now=2, note=f"note-{own_plan.pk}"
+            red_flags=CLEAR_SCREEN,
+            patient=own_plan.patient,
+            date=own_plan.start_date,
+            pain_now=2,
+            note=f"note-{own_plan.pk}",
         )
     client = logged_in(therapist)
     for name in ("patient", "plan", "completion", "checkin"):

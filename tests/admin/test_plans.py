@@ -11,12 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Outcome, Patient, Plan, PlanStatus, Prescription, ProgressionDecision
 from ptrx.plans.services.plans import plan_generate
 from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
 from tests.admin.pages import form_data, rows
-from tests.factories import make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +79,7 @@ def test_generate_refuses_bad_input_as_a_form_error(patient: Patient, therapist_
 
 
 def test_generate_warns_when_the_screen_is_positive(library: Any, therapist: Any) -> None:
-    patient = make_patient(therapist=therapist, red_flags={"night_pain": True})
+    patient = make_patient(therapist=therapist, red_flags={**CLEAR_SCREEN, "night_pain": True})
     page = logged_in(therapist).get(reverse("admin:plans_patient_generate_plan", args=[patient.pk]))
     assert "red-flag screen is positive" in page.content.decode()
 
@@ -226,7 +227,7 @@ def test_save_and_activate(draft: Plan, therapist_client: Any) -> None:
 
 
 def test_activation_refused_shows_the_services_reason(draft: Plan, therapist_client: Any) -> None:
-    Patient.objects.filter(pk=draft.patient_id).update(red_flags={"bladder_bowel": True})
+    Patient.objects.filter(pk=draft.patient_id).update(red_flags={**CLEAR_SCREEN, "bladder_bowel": True})
     page = therapist_client.get(change_url(draft))
     assert "Red-flag screen positive: New or worse trouble controlling" in page.content.decode()
     data = form_data(page)
@@ -258,7 +259,8 @@ def test_pause_then_complete_makes_the_plan_read_only(plan: Plan, therapist_clie
 
 def test_list_actions_report_each_refusal(draft: Plan, therapist: Any, therapist_client: Any) -> None:
     flagged = plan_generate(
-        patient=make_patient(therapist=therapist, red_flags={"night_pain": True}), start=dt.date(2026, 3, 2)
+        patient=make_patient(therapist=therapist, red_flags={**CLEAR_SCREEN, "night_pain": True}),
+        start=dt.date(2026, 3, 2),
     )
     response = therapist_client.post(
         reverse("admin:plans_plan_changelist"),
@@ -298,7 +300,9 @@ def test_duplicate_for_another_of_the_therapists_patients(plan: Plan, therapist:
 
 
 def test_the_plan_page_shows_adherence_pain_and_decisions(plan: Plan, therapist_client: Any) -> None:
-    prescription = plan.phases.get(number=1).prescriptions.first()
+    prescription = (
+        plan.phases.get(number=1).prescriptions.filter(exercise__category__in=EXERCISE_CATEGORIES).first()
+    )
     assert prescription is not None
     completion_log(
         patient=plan.patient,
@@ -307,7 +311,14 @@ def test_the_plan_page_shows_adherence_pain_and_decisions(plan: Plan, therapist_
         sets_done=1,
         pain_during=6,
     )
-    checkin_record(patient=plan.patient, date=plan.start_date, pain_now=4, pain_next_morning=2, note="stiff")
+    checkin_record(
+        red_flags=CLEAR_SCREEN,
+        patient=plan.patient,
+        date=plan.start_date,
+        pain_now=4,
+        pain_next_morning=2,
+        note="stiff",
+    )
     ProgressionDecision.objects.create(
         plan=plan,
         date=plan.start_date,
@@ -344,7 +355,7 @@ def test_the_plan_page_takes_the_same_queries_for_few_and_many_prescriptions(
             sets_done=1,
             pain_during=2,
         )
-        checkin_record(patient=plan.patient, date=plan.start_date, pain_now=2)
+        checkin_record(red_flags=CLEAR_SCREEN, patient=plan.patient, date=plan.start_date, pain_now=2)
     assert Prescription.objects.filter(phase__plan=large).count() > 10
 
     with CaptureQueriesContext(connection) as context:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from ptrx.plans.services.plans import plan_generate
 from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
-from tests.factories import make_active_plan, make_patient
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def add_patients(therapist: Any, count: int) -> Any:
                 sets_done=1,
                 pain_during=1,
             )
-        checkin_record(patient=plan.patient, date=plan.start_date, pain_now=1)
+        checkin_record(red_flags=CLEAR_SCREEN, patient=plan.patient, date=plan.start_date, pain_now=1)
     return plan
 
 

@@ -15,7 +15,7 @@ from ptrx.plans.models import Phase, Plan
 from ptrx.plans.services.progression import progress_input, progress_inputs, progression_evaluate_due
 from ptrx.plans.services.reports import checkin_record, completion_log
 from ptrx.plans.services.tracking import adherence_snapshots_take
-from tests.factories import make_active_plan, make_patient
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,9 @@ def make_plans(count: int) -> list[Plan]:
         phase = Phase.objects.get(plan=plan, number=plan.current_phase)
         for back in range(1, 8):
             day = dt.date(2025, 6, 19) - dt.timedelta(days=back)
-            checkin_record(patient=patient, date=day, pain_now=2, pain_next_morning=n % 3)
+            checkin_record(
+                red_flags=CLEAR_SCREEN, patient=patient, date=day, pain_now=2, pain_next_morning=n % 3
+            )
             for prescription in phase.prescriptions.all()[: n % 3]:
                 completion_log(
                     patient=patient,

@@ -30,7 +30,7 @@ from ptrx.plans.models import (
 )
 from ptrx.plans.services.reminders import PENDING_GRACE, reminders_dispatch
 from ptrx.plans.tasks import send_notifications
-from tests.factories import make_therapist
+from tests.factories import CLEAR_SCREEN, make_therapist
 from tests.jobs.conftest import (
     active_plan,
     local_now,
@@ -164,7 +164,10 @@ def test_reminders_wait_out_a_broker_outage_and_stale_ones_never_go(
         )
         checked_in = client.post(
             "/api/v1/me/checkins/",
-            {"pain_now": 4, "red_flags": {"saddle_numbness": True}},
+            {
+                "pain_now": 4,
+                "red_flags": {**CLEAR_SCREEN, "saddle_numbness": True},
+            },
             format="json",
         )
         assert (logged.status_code, checked_in.status_code) == (201, 201), checked_in.content

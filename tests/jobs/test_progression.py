@@ -25,7 +25,7 @@ from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.progression import progression_evaluate
 from ptrx.plans.services.reports import checkin_record, completion_log
 from ptrx.plans.tasks import evaluate_progress
-from tests.factories import make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 from tests.jobs.conftest import finished_tasks, running_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +54,12 @@ def patient_in_phase(today: dt.date, *, phase: int, auto_progress: bool = True) 
         plan_set_phase(plan=plan, number=phase, on=today - dt.timedelta(days=14))
     Plan.objects.filter(pk=plan.pk).update(auto_progress=auto_progress)
     # The baseline: the first check-in of the phase.
-    checkin_record(patient=patient, date=today - dt.timedelta(days=14 if phase > 1 else 21), pain_now=2)
+    checkin_record(
+        red_flags=CLEAR_SCREEN,
+        patient=patient,
+        date=today - dt.timedelta(days=14 if phase > 1 else 21),
+        pain_now=2,
+    )
     return patient
 
 
@@ -81,7 +86,13 @@ def log_week(
                         sets_done=prescription.sets,
                         pain_during=(pain or {}).get(back, 2),
                     )
-        checkin_record(patient=patient, date=day + dt.timedelta(days=1), pain_now=2, pain_next_morning=2)
+        checkin_record(
+            red_flags=CLEAR_SCREEN,
+            patient=patient,
+            date=day + dt.timedelta(days=1),
+            pain_now=2,
+            pain_next_morning=2,
+        )
 
 
 def evaluate_with_worker(app: Celery, patient: Patient) -> ProgressionDecision:
@@ -140,7 +151,9 @@ def test_a_red_pain_day_and_a_flare_step_the_plan_back_and_alert_the_therapist(
     # Stepping back is applied even without auto_progress: it is the conservative move.
     patient = patient_in_phase(today, phase=3, auto_progress=False)
     log_week(patient, today, pain={3: 7})
-    checkin_record(patient=patient, date=today - dt.timedelta(days=2), pain_now=6, flare=True)
+    checkin_record(
+        red_flags=CLEAR_SCREEN, patient=patient, date=today - dt.timedelta(days=2), pain_now=6, flare=True
+    )
 
     with running_worker(celery_app):
         evaluate_progress.delay()

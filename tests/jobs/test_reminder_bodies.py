@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Notification, NotificationKind
 from ptrx.plans.services.reminders import CATEGORY_WORDS, join_words, reminders_dispatch
 from tests.jobs.conftest import active_plan, minutes_from_now, reminded_patient
@@ -35,7 +36,9 @@ def expected_bodies(row: Notification) -> tuple[str, str]:
     plan = active_plan(row.patient)
     items = [
         item
-        for item in plan.phases.get(number=plan.current_phase).prescriptions.order_by("order", "pk")
+        for item in plan.phases.get(number=plan.current_phase)
+        .prescriptions.filter(exercise__category__in=EXERCISE_CATEGORIES)
+        .order_by("order", "pk")
         if row.local_date.weekday() in item.days_of_week
     ]
     categories: list[str] = []

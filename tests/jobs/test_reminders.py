@@ -69,8 +69,9 @@ def test_a_due_patient_gets_one_daily_reminder_that_greets_them_and_links_to_the
     assert "Hi Robin," in html
     assert settings.APP_URL in message.body
     for body in (message.body, html):
-        assert "6 exercises" in body
-        assert "9 sessions" in body
+        # Inferior phase 1: breathing (3 a day), the slider (2) and the draw-in (1); advice apart.
+        assert "3 exercises" in body
+        assert "6 sessions" in body
         assert "breathing" in body
         assert not DIAGNOSIS_WORDS.search(body)
         assert not DIAGNOSIS_WORDS.search(message.subject)
@@ -100,8 +101,8 @@ def test_the_reminder_says_what_is_left_for_today(library: None) -> None:
         )
     reminders_dispatch()
     body = Notification.objects.get(patient=patient).body
-    assert "5 exercises" in body
-    assert "6 sessions" in body
+    assert "2 exercises" in body
+    assert "3 sessions" in body
     assert "breathing" not in body
 
 

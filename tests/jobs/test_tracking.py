@@ -10,6 +10,7 @@ from celery import Celery
 from django.core import mail
 from django.utils import timezone
 
+from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import (
     AdherenceSnapshot,
     NotificationStatus,
@@ -27,7 +28,7 @@ from ptrx.plans.services.tracking import (
     therapist_digests_send,
 )
 from ptrx.plans.tasks import snapshot_adherence
-from tests.factories import make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 from tests.jobs.conftest import finished_tasks, running_worker, wait_until
 
 DIAGNOSIS_WORDS = re.compile(r"cluneal|nerve|superior|middle|inferior|entrapment", re.IGNORECASE)
@@ -49,9 +50,9 @@ def log_sessions(patient: Patient, day: dt.date, sessions: int) -> None:
     """Log the first `sessions` due session-items of `day`."""
     plan = Plan.objects.get(patient=patient, status="active")
     logged = 0
-    for prescription in Prescription.objects.filter(phase__plan=plan, phase__number=1).order_by(
-        "order", "pk"
-    ):
+    for prescription in Prescription.objects.filter(
+        phase__plan=plan, phase__number=1, exercise__category__in=EXERCISE_CATEGORIES
+    ).order_by("order", "pk"):
         for session in range(1, prescription.sessions_per_day + 1):
             if logged == sessions:
                 return
@@ -71,8 +72,9 @@ def test_the_nightly_snapshot_records_each_finished_day_once(library: None, cele
     today = timezone.now().date()
     patient = started_days_ago(3)
     log_sessions(patient, today - dt.timedelta(days=2), 3)
-    log_sessions(patient, today - dt.timedelta(days=1), 9)
-    log_sessions(patient, today, 9)  # today is not over: no snapshot yet
+    # Inferior phase 1 asks 6 exercise sessions a day (advice items do not count).
+    log_sessions(patient, today - dt.timedelta(days=1), 6)
+    log_sessions(patient, today, 6)  # today is not over: no snapshot yet
     paused = started_days_ago(3)
     plan_pause(plan=Plan.objects.get(patient=paused), reason="holiday")
 
@@ -91,8 +93,8 @@ def test_the_nightly_snapshot_records_each_finished_day_once(library: None, cele
         plan=plan, start=today - dt.timedelta(days=3), end=today - dt.timedelta(days=1)
     ).by_day
     assert snapshots == by_day
-    assert [completed for _day, _prescribed, completed in snapshots] == [0, 3, 9]
-    assert {prescribed for _day, prescribed, _completed in snapshots} == {9}
+    assert [completed for _day, _prescribed, completed in snapshots] == [0, 3, 6]
+    assert {prescribed for _day, prescribed, _completed in snapshots} == {6}
     assert not AdherenceSnapshot.objects.filter(plan__patient=paused).exists()
 
 
@@ -132,8 +134,8 @@ def test_the_daily_digest_lists_low_adherence_flares_and_red_flags_once_a_day(li
                 prescribed=9,
                 completed=done,
             )
-    checkin_record(patient=flaring, pain_now=6, flare=True)
-    checkin_record(patient=flagged, pain_now=3, red_flags={"saddle_numbness": True})
+    checkin_record(red_flags=CLEAR_SCREEN, patient=flaring, pain_now=6, flare=True)
+    checkin_record(patient=flagged, pain_now=3, red_flags={**CLEAR_SCREEN, "saddle_numbness": True})
 
     assert therapist_digests_prepare(now=now.replace(hour=DIGEST_HOUR_UTC - 1)) == []
     ids = therapist_digests_prepare(now=now)

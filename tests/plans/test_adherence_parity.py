@@ -8,7 +8,7 @@ import time_machine
 
 from ptrx.plans.domain import ADVICE, adherence_percent, evaluate_progress
 from ptrx.plans.models import AdherenceSnapshot, Notification, Patient, Prescription, TherapistDigest
-from ptrx.plans.selectors import patient_list_follow_up, prescription_kind, today_for
+from ptrx.plans.selectors import patient_list_follow_up, today_for
 from ptrx.plans.services.progression import progress_input
 from ptrx.plans.services.reminders import reminders_dispatch
 from ptrx.plans.services.reports import completion_log
@@ -51,7 +51,7 @@ def log_exercises(patient: Patient, plan, day: dt.date) -> None:  # type: ignore
 
 
 def today_kind(prescription: Prescription) -> str:
-    return prescription_kind(prescription)
+    return prescription.kind
 
 
 def test_every_caller_gives_the_same_adherence(library, therapist) -> None:

@@ -9,7 +9,6 @@ from ptrx.exercises.models import Exercise
 from ptrx.plans.domain.adherence import ADVICE, EXERCISE
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
-from ptrx.plans.selectors import prescription_kind
 from ptrx.plans.services.reports import CONTACT_THERAPIST, SEEK_URGENT_CARE
 
 HH_MM = "%H:%M"
@@ -64,7 +63,7 @@ def prescription_detail(prescription: Prescription) -> dict[str, Any]:
     """PrescriptionSerializer's rendering of `prescription`."""
     return {
         "id": prescription.pk,
-        "kind": prescription_kind(prescription),
+        "kind": str(prescription.kind),
         "exercise": exercise_brief(prescription.exercise),
         "sets": int(prescription.sets),
         "reps": int(prescription.reps),
@@ -88,7 +87,7 @@ class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
     cues = serializers.ListField(child=serializers.CharField())
     cautions = serializers.ListField(child=serializers.CharField())
     # The easier version to go back to ("use the easier version"); null at a ladder's foot.
-    regression = EasierVersionSerializer(allow_null=True, read_only=True)
+    regression = EasierVersionSerializer(source="regression_or_none", allow_null=True, read_only=True)
 
     class Meta:
         model = Exercise
@@ -286,7 +285,7 @@ class CheckInInputSerializer(serializers.Serializer[Any]):
     pain_now = serializers.IntegerField(min_value=0, max_value=10)
     pain_next_morning = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
     flare = serializers.BooleanField(required=False, default=False)
-    red_flags = RedFlagAnswersField()
+    red_flags = RedFlagAnswersField(required=False, default=dict)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

@@ -90,14 +90,9 @@ def completion_log(
     if not 1 <= session <= prescription.sessions_per_day:
         errors["session"] = [f"This exercise has {prescription.sessions_per_day} session(s) a day."]
     if item_kind(prescription.exercise.category) == ADVICE:
-        for field, value in (
-            ("sets_done", sets_done),
-            ("reps_done", reps_done),
-            ("pain_during", pain_during),
-        ):
-            if value is not None:
-                errors[field] = ["This is advice to read and acknowledge; it takes no " + field + "."]
-        sets_done, effort = 0, None
+        # Read and acknowledged, never scored: any sets or pain sent with it are not kept,
+        # so they can never feed adherence or progression (CLINICAL.md §4).
+        sets_done, reps_done, pain_during, effort = 0, None, None, None
     else:
         _check_scale(errors, "pain_during", pain_during)
         if sets_done is None:

@@ -14,7 +14,7 @@ import pytest
 
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription
 from ptrx.plans.services.reports import checkin_record, completion_log
-from tests.factories import make_active_plan, make_patient, make_therapist
+from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def world(library):
             patient=patient, prescription_id=prescription.pk, date=plan.start_date, sets_done=1, pain_during=2,
             note=MARK if patient is b else "",
         )  # fmt: skip
-        checkin_record(patient=patient, pain_now=2, note=MARK if patient is b else "")
+        checkin_record(red_flags=CLEAR_SCREEN, patient=patient, pain_now=2, note=MARK if patient is b else "")
         Notification.objects.create(
             patient=patient,
             plan=plan,

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Completion, Prescription
 from ptrx.plans.services.plans import plan_activate, plan_generate
 
@@ -53,7 +54,9 @@ def test_today_and_completions_use_the_patients_local_date(
 ):
     patient.timezone = zone
     patient.save(update_fields=["timezone"])
-    prescription = Prescription.objects.filter(phase__plan=march_plan, phase__number=1).first()
+    prescription = Prescription.objects.filter(
+        phase__plan=march_plan, phase__number=1, exercise__category__in=EXERCISE_CATEGORIES
+    ).first()
     with time_machine.travel(instant, tick=False):
         today = api.get("/api/v1/me/today/").json()
         logged = api.post(

@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 
+from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import CheckIn, Completion, Notification, Phase, Plan, PlanStatus, Prescription
+from tests.factories import CLEAR_SCREEN
 from tests.plans.api.conftest import START, plan_with_prescriptions
 
 pytestmark = pytest.mark.django_db
@@ -83,16 +85,20 @@ def test_plan_list_and_detail(api, started_plan):
     assert [p["status"] for p in detail["phases"]] == ["current", "upcoming", "upcoming", "upcoming"]
     prescription = detail["phases"][0]["prescriptions"][0]
     assert set(prescription) == {
-        "id", "exercise", "sets", "reps", "hold_seconds", "side", "sessions_per_day", "days_of_week", "notes",
+        "id", "kind", "exercise", "sets", "reps", "hold_seconds", "side", "sessions_per_day", "days_of_week",
+        "notes",
     }  # fmt: skip
     assert set(prescription["exercise"]) == {
         "slug",
         "name",
         "category",
+        "summary",
+        "equipment",
         "instructions",
         "cues",
         "cautions",
         "media_url",
+        "regression",
     }
 
 
@@ -131,7 +137,8 @@ def test_today_lists_what_is_due_and_tracks_sessions(api, started_plan):
     assert body["items"]
     assert body["complete"] is False
     assert set(body["items"][0]) == {
-        "prescription", "exercise", "sets", "reps", "hold_seconds", "side", "sessions_per_day", "sessions_done", "done",
+        "prescription", "kind", "exercise", "sets", "reps", "hold_seconds", "side", "sessions_per_day",
+        "sessions_done", "done",
     }  # fmt: skip
     for item in body["items"]:
         for session in range(1, item["sessions_per_day"] + 1):
@@ -259,7 +266,10 @@ def test_completion_list_filters_by_date(api, started_plan):
 
 
 def test_checkin_without_red_flags(api, started_plan):
-    answer = api.post("/api/v1/me/checkins/", {"pain_now": 3, "pain_next_morning": 2, "flare": False})
+    answer = api.post(
+        "/api/v1/me/checkins/",
+        {"red_flags": CLEAR_SCREEN, "pain_now": 3, "pain_next_morning": 2, "flare": False},
+    )
     assert answer.status_code == 201
     assert answer.json()["action"] is None
     started_plan.refresh_from_db()
@@ -268,7 +278,11 @@ def test_checkin_without_red_flags(api, started_plan):
 
 def test_red_flag_checkin_pauses_the_plan_and_alerts_the_therapist(api, started_plan, patient):
     answer = api.post(
-        "/api/v1/me/checkins/", {"pain_now": 6, "red_flags": {"bladder_bowel": True, "night_pain": False}}
+        "/api/v1/me/checkins/",
+        {
+            "pain_now": 6,
+            "red_flags": {**CLEAR_SCREEN, "bladder_bowel": True, "night_pain": False},
+        },
     )
     assert answer.status_code == 201
     assert answer.json()["action"] == "seek_urgent_care"
@@ -293,8 +307,8 @@ def test_red_flag_checkin_pauses_the_plan_and_alerts_the_therapist(api, started_
     [
         ({"pain_now": 12}, "pain_now"),
         ({"pain_now": 2, "pain_next_morning": 11}, "pain_next_morning"),
-        ({"pain_now": 2, "red_flags": {"headache": True}}, "red_flags"),
-        ({"pain_now": 2, "red_flags": {"bladder_bowel": "yes please"}}, "red_flags"),
+        ({"pain_now": 2, "red_flags": {**CLEAR_SCREEN, "headache": True}}, "red_flags"),
+        ({"pain_now": 2, "red_flags": {**CLEAR_SCREEN, "bladder_bowel": "yes please"}}, "red_flags"),
         ({"pain_now": 2, "red_flags": ["bladder_bowel"]}, "red_flags"),
         ({"pain_now": 2, "date": "2099-01-01"}, "date"),
         ({}, "pain_now"),
@@ -312,7 +326,8 @@ def test_checkin_bad_input(api, started_plan, body, field):
 
 def test_adherence_counts_session_items_and_streak(api, started_plan, patient):
     phase = Phase.objects.get(plan=started_plan, number=1)
-    prescriptions = list(phase.prescriptions.all())
+    # Only exercise items count; advice items are left to themselves.
+    prescriptions = list(phase.prescriptions.filter(exercise__category__in=EXERCISE_CATEGORIES))
     Prescription.objects.filter(phase=phase).update(days_of_week=list(range(7)))
     per_day = sum(p.sessions_per_day for p in prescriptions)
     # Days 1-3 fully done, day 4 one session only.
@@ -374,9 +389,14 @@ def test_writes_are_throttled_with_retry_after(api, started_plan, monkeypatch):
     monkeypatch.setattr(
         WriteRateThrottle, "THROTTLE_RATES", {**WriteRateThrottle.THROTTLE_RATES, "writes": "3/min"}
     )
-    codes = [api.post("/api/v1/me/checkins/", {"pain_now": 1}).status_code for _ in range(4)]
+    codes = [
+        api.post("/api/v1/me/checkins/", {"red_flags": CLEAR_SCREEN, "pain_now": 1}).status_code
+        for _ in range(4)
+    ]
     assert codes == [201, 201, 201, 429]
-    assert int(api.post("/api/v1/me/checkins/", {"pain_now": 1})["Retry-After"]) > 0
+    assert (
+        int(api.post("/api/v1/me/checkins/", {"red_flags": CLEAR_SCREEN, "pain_now": 1})["Retry-After"]) > 0
+    )
     assert api.get("/api/v1/me/").status_code == 200  # reads are not counted
 
 
@@ -391,7 +411,10 @@ def test_writes_succeed_while_the_broker_is_down(api, started_plan, monkeypatch)
         "/api/v1/me/completions/",
         {"prescription": item["prescription"], "date": START.isoformat(), "sets_done": 1, "pain_during": 2},
     )
-    flagged = api.post("/api/v1/me/checkins/", {"pain_now": 5, "red_flags": {"saddle_numbness": True}})
+    flagged = api.post(
+        "/api/v1/me/checkins/",
+        {"pain_now": 5, "red_flags": {**CLEAR_SCREEN, "saddle_numbness": True}},
+    )
     assert (logged.status_code, flagged.status_code) == (201, 201)
     assert flagged.json()["action"] == "seek_urgent_care"
     assert Notification.objects.filter(kind="red_flag", status="pending").count() == 1
