@@ -269,6 +269,33 @@ def prescriptions_minutes(prescriptions: Sequence[Prescription]) -> int:
     return session_minutes([session_item(p) for p in prescriptions])
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class PhaseWeek:
+    """A phase's week at a glance: per weekday, its exercise items and estimated minutes."""
+
+    number: int
+    name: str
+    days: list[tuple[str, int, int]]  # (weekday, exercise items, minutes)
+
+
+def plan_weeks(*, plan: Plan) -> list[PhaseWeek]:
+    """Each phase's week (CLINICAL.md §8's estimate of one pass, advice apart), in one query."""
+    by_phase: dict[int, tuple[str, list[Prescription]]] = {}
+    for phase in plan_with_prescriptions(plans=Plan.objects.filter(pk=plan.pk)).get().phases.all():
+        by_phase[phase.number] = (phase.name, list(phase.prescriptions.all()))
+    weeks = []
+    for number, (name, prescriptions) in sorted(by_phase.items()):
+        days = []
+        for weekday, label in enumerate(WEEKDAYS):
+            due = [p for p in prescriptions if weekday in p.days_of_week and p.kind == EXERCISE]
+            days.append((label, len(due), prescriptions_minutes(due)))
+        weeks.append(PhaseWeek(number=number, name=name, days=days))
+    return weeks
+
+
 @dataclass(frozen=True)
 class TodayItem:
     prescription: Prescription

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.admin.plans import OVER_STYLE
 from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Outcome, Patient, Plan, PlanStatus, Prescription, ProgressionDecision
 from ptrx.plans.services.plans import plan_generate
@@ -362,3 +363,12 @@ def test_the_plan_page_takes_the_same_queries_for_few_and_many_prescriptions(
         assert client.get(change_url(small)).status_code == 200
     with django_assert_max_num_queries(len(context)):
         assert client.get(change_url(large)).status_code == 200
+
+
+def test_the_plan_page_shows_each_days_estimated_session(plan: Plan, therapist_client: Any) -> None:
+    page = therapist_client.get(change_url(plan)).content.decode()
+    assert "estimated session per day" in page
+    assert "Phase 1 (Calm and protect)" in page
+    # A generated plan keeps every day within a home session, so nothing is marked over.
+    assert page.count("&nbsp;min</span>") == 7 * plan.phases.count()
+    assert OVER_STYLE not in page

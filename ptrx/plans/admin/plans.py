@@ -14,13 +14,14 @@ from django.forms import modelformset_factory
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from ptrx.plans.admin.pages import render_form_page
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import adherence_chart, pain_chart
 from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
+from ptrx.plans.domain.session import over_home_session
 from ptrx.plans.forms import (
     KnownLabelsAutocompleteSelect,
     PlanDuplicateForm,
@@ -28,7 +29,7 @@ from ptrx.plans.forms import (
     PrescriptionFormSet,
 )
 from ptrx.plans.models import Patient, Plan, PlanStatus, Prescription
-from ptrx.plans.selectors import patient_local_today, plan_follow_up
+from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_weeks
 from ptrx.plans.services.plans import (
     TRANSITIONS,
     plan_activate,
@@ -38,6 +39,8 @@ from ptrx.plans.services.plans import (
     plan_pause,
 )
 from ptrx.plans.services.prescriptions import EDITABLE_STATUSES
+
+OVER_STYLE = "color:#b00;font-weight:bold"
 
 
 def _pause(*, plan: Plan) -> Plan:
@@ -128,6 +131,7 @@ class PlanAdmin(TherapistScopedAdmin):
             },
         ),
         ("Generated for", {"fields": ("branch_list", "side", "irritability", "created_by", "created_at")}),
+        ("The week at home", {"fields": ("session_estimate",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
@@ -144,6 +148,7 @@ class PlanAdmin(TherapistScopedAdmin):
             "irritability",
             "created_by",
             "created_at",
+            "session_estimate",
         ]
         # Once a plan has started, its start is history that adherence is counted from.
         if obj is None or obj.status != PlanStatus.DRAFT:
@@ -167,6 +172,30 @@ class PlanAdmin(TherapistScopedAdmin):
     @admin.display(description="branches")
     def branch_list(self, plan: Plan) -> str:
         return ", ".join(plan.branches)
+
+    @admin.display(description="estimated session per day")
+    def session_estimate(self, plan: Plan) -> SafeString:
+        """Exercise items and minutes of one pass per weekday; a day over 6 items or 30
+        minutes (CLINICAL.md §8) is marked."""
+        rows = []
+        for week in plan_weeks(plan=plan):
+            cells = format_html_join(
+                " ",
+                '<span style="{}">{} {}&nbsp;/&nbsp;{}&nbsp;min</span>',
+                (
+                    (
+                        "color:#b00;font-weight:bold"
+                        if over_home_session(exercises=count, minutes=minutes)
+                        else "",
+                        day,
+                        count,
+                        minutes,
+                    )
+                    for day, count, minutes in week.days
+                ),
+            )
+            rows.append((week.number, week.name, cells))
+        return format_html_join("", "<div>Phase {} ({}): {}</div>", rows)
 
     # --- the page -----------------------------------------------------------------
 

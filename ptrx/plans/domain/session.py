@@ -60,3 +60,8 @@ def session_seconds(items: list[SessionItem] | tuple[SessionItem, ...]) -> int:
 def session_minutes(items: list[SessionItem] | tuple[SessionItem, ...]) -> int:
     """The estimate shown to therapist and patient: whole minutes, rounded up."""
     return math.ceil(session_seconds(items) / 60)
+
+
+def over_home_session(*, exercises: int, minutes: int) -> bool:
+    """More than a home session holds (more than 6 exercise items or 30 minutes)."""
+    return exercises > MAX_EXERCISES_PER_DAY or minutes * 60 > MAX_SECONDS_PER_DAY
