@@ -27,13 +27,17 @@ from ptrx.plans.domain.generation import (
 )
 from ptrx.plans.domain.progression import (
     ADVANCE,
+    BASELINE_DAYS,
     HOLD,
     REGRESS,
+    SLIDER_QUIET_MAX_PAIN,
     DayRecord,
     Decision,
     ProgressInput,
     Reason,
     evaluate_progress,
+    plan_baseline,
+    tensioner_deferral,
 )
 from ptrx.plans.domain.protocol_json import catalogue_from_json, protocols_from_json
 from ptrx.plans.domain.session import (
@@ -70,6 +74,7 @@ __all__ = [
     "ADVICE_CATEGORIES",
     "ALERT_PERCENT",
     "ALTERNATE_DAYS",
+    "BASELINE_DAYS",
     "BRANCHES",
     "BRANCH_RULES",
     "CATEGORIES",
@@ -83,6 +88,7 @@ __all__ = [
     "NAMED_CATEGORIES",
     "REGRESS",
     "SIDES",
+    "SLIDER_QUIET_MAX_PAIN",
     "BranchRule",
     "Catalogue",
     "CatalogueExercise",
@@ -108,9 +114,11 @@ __all__ = [
     "generate_plan",
     "is_adherent",
     "is_tensioner",
+    "plan_baseline",
     "item_kind",
     "item_seconds",
     "protocols_from_json",
     "session_minutes",
     "session_seconds",
+    "tensioner_deferral",
 ]
