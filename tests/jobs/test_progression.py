@@ -53,8 +53,8 @@ def patient_in_phase(today: dt.date, *, phase: int, auto_progress: bool = True) 
     if phase > 1:
         plan_set_phase(plan=plan, number=phase, on=today - dt.timedelta(days=14))
     Plan.objects.filter(pk=plan.pk).update(auto_progress=auto_progress)
-    # The baseline: the first check-in of the phase.
-    checkin_record(patient=patient, date=today - dt.timedelta(days=14 if phase > 1 else 21), pain_now=2)
+    # The plan's baseline (no intake rating): the next-morning pain of its first week.
+    checkin_record(patient=patient, date=plan.start_date, pain_now=2, pain_next_morning=2)
     return patient
 
 

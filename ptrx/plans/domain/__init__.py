@@ -37,6 +37,7 @@ from ptrx.plans.domain.progression import (
     Reason,
     evaluate_progress,
     plan_baseline,
+    slider_unquiet,
     tensioner_deferral,
 )
 from ptrx.plans.domain.protocol_json import catalogue_from_json, protocols_from_json
@@ -114,11 +115,12 @@ __all__ = [
     "generate_plan",
     "is_adherent",
     "is_tensioner",
-    "plan_baseline",
     "item_kind",
     "item_seconds",
+    "plan_baseline",
     "protocols_from_json",
     "session_minutes",
     "session_seconds",
+    "slider_unquiet",
     "tensioner_deferral",
 ]

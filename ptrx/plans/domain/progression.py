@@ -166,8 +166,7 @@ def _unmet_criteria(
         reasons.append(
             Reason(
                 "next_morning_red",
-                f"Next-morning pain reached {max(mornings)}/10; it needs to be 5/10 or less "
-                "to move on.",
+                f"Next-morning pain reached {max(mornings)}/10; it needs to be 5/10 or less to move on.",
             )
         )
     this_mean, last_mean = _mean_pain(this_week), _mean_pain(last_week)
@@ -215,16 +214,22 @@ def plan_baseline(*, intake: int | None, first_week_mornings: Sequence[int]) -> 
     return ordered[(len(ordered) - 1) // 2]
 
 
-def tensioner_deferral(slider_pains: Sequence[int]) -> Reason | None:
-    """None when a tensioner may stay beside its fallback slider: the slider was logged
-    over the previous 7 days and its pain during exercise stayed at SLIDER_QUIET_MAX_PAIN
-    or less (CLINICAL.md §4). Otherwise why the phase keeps the slider alone; no logs
-    show nothing about the slider, so they defer the tensioner too (conservative)."""
+def slider_unquiet(slider_pains: Sequence[int]) -> str | None:
+    """Why the slider's logs over the previous 7 days do not show it quiet enough for a
+    tensioner beside it (pain during at SLIDER_QUIET_MAX_PAIN or less, CLINICAL.md §4),
+    or None when they do. No logs show nothing, so they are not quiet (conservative)."""
     if not slider_pains:
-        why = "the slider was not logged in the last 7 days"
-    elif max(slider_pains) > SLIDER_QUIET_MAX_PAIN:
-        why = f"pain during the slider reached {max(slider_pains)}/10 in the last 7 days"
-    else:
+        return "the slider was not logged in the last 7 days"
+    if max(slider_pains) > SLIDER_QUIET_MAX_PAIN:
+        return f"pain during the slider reached {max(slider_pains)}/10 in the last 7 days"
+    return None
+
+
+def tensioner_deferral(slider_pains: Sequence[int]) -> Reason | None:
+    """None when a tensioner may stay beside its fallback slider (slider_unquiet), else
+    why the phase keeps the slider alone."""
+    why = slider_unquiet(slider_pains)
+    if why is None:
         return None
     return Reason(
         "tensioner_deferred",
