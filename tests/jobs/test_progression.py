@@ -59,11 +59,17 @@ def patient_in_phase(today: dt.date, *, phase: int, auto_progress: bool = True) 
 
 
 def log_week(
-    patient: Patient, today: dt.date, *, pain: dict[int, int] | None = None, skip: set[int] | None = None
+    patient: Patient,
+    today: dt.date,
+    *,
+    pain: dict[int, int] | None = None,
+    skip: set[int] | None = None,
+    morning: int = 2,
 ) -> None:
     """Log every due session of the current phase for the last seven days (pain 2), with
     `pain` overriding the pain `n` days ago and the days in `skip` left empty; each
-    morning after, a check-in with next-morning pain back at the baseline."""
+    morning after, a check-in with next-morning pain `morning` (the baseline's 2 unless
+    told)."""
     plan = Plan.objects.get(patient=patient, status="active")
     phase = Phase.objects.get(plan=plan, number=plan.current_phase)
     for back in range(7, 0, -1):
@@ -81,7 +87,9 @@ def log_week(
                         sets_done=prescription.sets,
                         pain_during=(pain or {}).get(back, 2),
                     )
-        checkin_record(patient=patient, date=day + dt.timedelta(days=1), pain_now=2, pain_next_morning=2)
+        checkin_record(
+            patient=patient, date=day + dt.timedelta(days=1), pain_now=2, pain_next_morning=morning
+        )
 
 
 def evaluate_with_worker(app: Celery, patient: Patient) -> ProgressionDecision:
