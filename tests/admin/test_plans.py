@@ -213,6 +213,27 @@ def test_an_exercise_the_patient_has_logged_cannot_be_removed(plan: Plan, therap
     assert Prescription.objects.filter(pk=logged.pk).exists()
 
 
+def test_the_therapist_records_the_intake_baseline_pain(plan: Plan, therapist_client: Any) -> None:
+    page = therapist_client.get(change_url(plan))
+    assert "lower median next-morning pain" in page.content.decode()
+    data = form_data(page)
+
+    refused = therapist_client.post(change_url(plan), {**data, "baseline_pain": "11"})
+    assert refused.status_code == 200
+    assert "baseline_pain" in refused.context["adminform"].form.errors
+    plan.refresh_from_db()
+    assert plan.baseline_pain is None
+
+    response = therapist_client.post(change_url(plan), {**data, "baseline_pain": "4"})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.baseline_pain == 4
+
+    response = therapist_client.post(change_url(plan), {**data, "baseline_pain": ""})
+    plan.refresh_from_db()
+    assert plan.baseline_pain is None
+
+
 # --- moving the plan through its life -------------------------------------------------
 
 

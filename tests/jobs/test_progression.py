@@ -53,22 +53,25 @@ def patient_in_phase(today: dt.date, *, phase: int, auto_progress: bool = True) 
     if phase > 1:
         plan_set_phase(plan=plan, number=phase, on=today - dt.timedelta(days=14))
     Plan.objects.filter(pk=plan.pk).update(auto_progress=auto_progress)
-    # The baseline: the first check-in of the phase.
+    # The plan's baseline (no intake rating): the next-morning pain of its first week.
     checkin_record(
-        red_flags=CLEAR_SCREEN,
-        patient=patient,
-        date=today - dt.timedelta(days=14 if phase > 1 else 21),
-        pain_now=2,
+        red_flags=CLEAR_SCREEN, patient=patient, date=plan.start_date, pain_now=2, pain_next_morning=2
     )
     return patient
 
 
 def log_week(
-    patient: Patient, today: dt.date, *, pain: dict[int, int] | None = None, skip: set[int] | None = None
+    patient: Patient,
+    today: dt.date,
+    *,
+    pain: dict[int, int] | None = None,
+    skip: set[int] | None = None,
+    morning: int = 2,
 ) -> None:
     """Log every due session of the current phase for the last seven days (pain 2), with
     `pain` overriding the pain `n` days ago and the days in `skip` left empty; each
-    morning after, a check-in with next-morning pain back at the baseline."""
+    morning after, a check-in with next-morning pain `morning` (the baseline's 2 unless
+    told)."""
     plan = Plan.objects.get(patient=patient, status="active")
     phase = Phase.objects.get(plan=plan, number=plan.current_phase)
     for back in range(7, 0, -1):
@@ -91,7 +94,7 @@ def log_week(
             patient=patient,
             date=day + dt.timedelta(days=1),
             pain_now=2,
-            pain_next_morning=2,
+            pain_next_morning=morning,
         )
 
 

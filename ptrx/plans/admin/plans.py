@@ -59,6 +59,13 @@ STATUS_BUTTONS: dict[str, tuple[str, Callable[..., Plan], str]] = {
 }
 
 
+BASELINE_HELP = (
+    "The patient's usual next-morning pain (0-10) at intake. The plan advances only when "
+    "next-morning pain is back to it, and 5/10 or less. Left empty, the baseline is the lower "
+    "median next-morning pain of the check-ins in the plan's first 7 days (the plan holds "
+    "until there is one). It stays the same through every phase."
+)
+
 DUPLICATE_NOTE = "The copy keeps every phase and prescription; sided exercises follow the new patient's side."
 
 
@@ -127,6 +134,7 @@ class PlanAdmin(TherapistScopedAdmin):
                     "start_date",
                     "current_phase",
                     "auto_progress",
+                    "baseline_pain",
                 )
             },
         ),
@@ -136,6 +144,11 @@ class PlanAdmin(TherapistScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
         return super().get_queryset(request).select_related("patient__user", "created_by")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "baseline_pain":
+            kwargs.update(min_value=0, max_value=10, help_text=BASELINE_HELP, label="Baseline pain")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = [

@@ -28,13 +28,18 @@ from ptrx.plans.domain.generation import (
 )
 from ptrx.plans.domain.progression import (
     ADVANCE,
+    BASELINE_DAYS,
     HOLD,
     REGRESS,
+    SLIDER_QUIET_MAX_PAIN,
     DayRecord,
     Decision,
     ProgressInput,
     Reason,
     evaluate_progress,
+    plan_baseline,
+    slider_unquiet,
+    tensioner_deferral,
 )
 from ptrx.plans.domain.protocol_json import catalogue_from_json, protocols_from_json
 from ptrx.plans.domain.session import (
@@ -71,6 +76,7 @@ __all__ = [
     "ADVICE_CATEGORIES",
     "ALERT_PERCENT",
     "ALTERNATE_DAYS",
+    "BASELINE_DAYS",
     "BRANCHES",
     "BRANCH_RULES",
     "CATEGORIES",
@@ -85,6 +91,7 @@ __all__ = [
     "NAMED_CATEGORIES",
     "REGRESS",
     "SIDES",
+    "SLIDER_QUIET_MAX_PAIN",
     "BranchRule",
     "Catalogue",
     "CatalogueExercise",
@@ -112,7 +119,10 @@ __all__ = [
     "is_tensioner",
     "item_kind",
     "item_seconds",
+    "plan_baseline",
     "protocols_from_json",
     "session_minutes",
     "session_seconds",
+    "slider_unquiet",
+    "tensioner_deferral",
 ]

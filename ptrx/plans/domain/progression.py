@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 
+from ptrx.plans.domain.adherence import ADHERENT_PERCENT, adherence_percent, is_adherent
 from ptrx.plans.domain.types import DomainError
 
 WINDOW_DAYS = 7  # "in the last 7 days" (CLINICAL.md §4)
 GREEN_MAX_PAIN = 3  # traffic light: 0-3 green (CLINICAL.md §4)
 AMBER_MAX_PAIN = 5  # 4-5 amber; also Silbernagel's ceiling for pain during exercise
 AMBER_DAYS_TO_REGRESS = 2  # "two amber days in a week" (our rule, CLINICAL.md §4)
-ADHERENT_FRACTION = 0.8  # 80% of prescribed sessions (CLINICAL.md §4 and §6)
+# The baseline comes from the check-ins of the plan's first 7 days (CLINICAL.md §4).
+BASELINE_DAYS = 7
+# Sliders before tensioners (CLINICAL.md §4): the tensioner is kept only when the
+# slider's pain during exercise over the previous 7 days stayed at 2/10 or less.
+SLIDER_QUIET_MAX_PAIN = 2
 
 ADVANCE = "advance"
 HOLD = "hold"
@@ -133,12 +137,12 @@ def _unmet_criteria(
                 f"This phase lasts at least {data.phase_min_weeks} week(s); it is not over yet.",
             )
         )
-    if not _adherent(this_week):
+    if not is_adherent(**_sessions(this_week)):
         reasons.append(
             Reason(
                 "low_adherence",
                 f"{_percent(this_week)}% of the planned exercise sessions were done in the "
-                f"last 7 days; {round(ADHERENT_FRACTION * 100)}% is needed to move on.",
+                f"last 7 days; {ADHERENT_PERCENT}% is needed to move on.",
             )
         )
     mornings = [day.pain_next_morning for day in this_week if day.pain_next_morning is not None]
@@ -157,6 +161,14 @@ def _unmet_criteria(
                 f"Next-morning pain reached {max(mornings)}/10, above the usual {data.baseline_pain}/10.",
             )
         )
+    # Back to a baseline that is itself in the red zone is not ready to move on.
+    if mornings and max(mornings) > AMBER_MAX_PAIN:
+        reasons.append(
+            Reason(
+                "next_morning_red",
+                f"Next-morning pain reached {max(mornings)}/10; it needs to be 5/10 or less to move on.",
+            )
+        )
     this_mean, last_mean = _mean_pain(this_week), _mean_pain(last_week)
     if this_mean is not None and last_mean is not None and this_mean > last_mean:
         reasons.append(
@@ -171,21 +183,56 @@ def _unmet_criteria(
     return tuple(reasons)
 
 
-def _adherent(week: Sequence[DayRecord]) -> bool:
-    prescribed = sum(day.prescribed for day in week)
-    # Nothing prescribed means nothing shows the patient is ready: not met.
-    # Exact fractions, so 12 of 15 is 80% and not a float's 79.99...%.
-    completed = Fraction(sum(day.completed for day in week))
-    return prescribed > 0 and completed / prescribed >= Fraction(str(ADHERENT_FRACTION))
+def _sessions(week: Sequence[DayRecord]) -> dict[str, int]:
+    return {
+        "prescribed": sum(day.prescribed for day in week),
+        "completed": sum(day.completed for day in week),
+    }
 
 
 def _percent(week: Sequence[DayRecord]) -> int:
-    prescribed = sum(day.prescribed for day in week)
-    if prescribed == 0:
-        return 0
-    return round(100 * min(sum(day.completed for day in week), prescribed) / prescribed)
+    return adherence_percent(**_sessions(week))
 
 
 def _mean_pain(week: Sequence[DayRecord]) -> float | None:
     pains = [day.max_pain_during for day in week if day.max_pain_during is not None]
     return sum(pains) / len(pains) if pains else None
+
+
+def plan_baseline(*, intake: int | None, first_week_mornings: Sequence[int]) -> int | None:
+    """The plan's baseline next-morning pain, fixed for the whole plan (CLINICAL.md §4):
+    the intake rating when the therapist recorded one, otherwise the median next-morning
+    pain of the check-ins dated in the plan's first BASELINE_DAYS days; None until there
+    is one (the rule then holds with `next_morning_unknown`)."""
+    if intake is not None:
+        return intake
+    if not first_week_mornings:
+        return None
+    ordered = sorted(first_week_mornings)
+    # With an even count, the lower of the two middle values: CLINICAL.md leaves it
+    # open, and a lower baseline is harder to get back to, so the conservative choice.
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def slider_unquiet(slider_pains: Sequence[int]) -> str | None:
+    """Why the slider's logs over the previous 7 days do not show it quiet enough for a
+    tensioner beside it (pain during at SLIDER_QUIET_MAX_PAIN or less, CLINICAL.md §4),
+    or None when they do. No logs show nothing, so they are not quiet (conservative)."""
+    if not slider_pains:
+        return "the slider was not logged in the last 7 days"
+    if max(slider_pains) > SLIDER_QUIET_MAX_PAIN:
+        return f"pain during the slider reached {max(slider_pains)}/10 in the last 7 days"
+    return None
+
+
+def tensioner_deferral(slider_pains: Sequence[int]) -> Reason | None:
+    """None when a tensioner may stay beside its fallback slider (slider_unquiet), else
+    why the phase keeps the slider alone."""
+    why = slider_unquiet(slider_pains)
+    if why is None:
+        return None
+    return Reason(
+        "tensioner_deferred",
+        f"The tensioner waits: {why}, and it must stay at {SLIDER_QUIET_MAX_PAIN}/10 or less "
+        "first. The gentler slider continues on its own.",
+    )

@@ -10,7 +10,15 @@ a harder phase never count against an easier one):
 - next-morning pain of day X: the `pain_next_morning` of the check-in dated X+1
   (the morning after), the highest when there are several;
 - flare: any check-in dated X with a flare;
-- baseline pain: `pain_now` of the earliest check-in since the phase started.
+- baseline pain, fixed for the plan (CLINICAL.md §4): `plan.baseline_pain` when the
+  therapist recorded one at intake, otherwise the lower median `pain_next_morning` of
+  the check-ins dated in the plan's first 7 days (ptrx.plans.domain.plan_baseline).
+
+Only exercise items feed the rule: pain logged against an advice item never counts.
+When an advance moves a plan into a phase that holds a tensioner beside its fallback
+slider, the tensioner stays only if the slider was logged quiet in the last 7 days
+(CLINICAL.md §4); otherwise it is removed in the same transaction and the decision
+says why.
 
 The system decides once per plan and local day (a unique constraint), so running
 the evaluation twice changes nothing. An advance is applied when the plan has
@@ -27,14 +35,30 @@ from collections.abc import Collection, Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from ptrx.plans.domain import ADVANCE, HOLD, REGRESS, DayRecord, Decision, DomainError, ProgressInput
+from ptrx.exercises.models import Category
+from ptrx.plans.domain import (
+    ADVANCE,
+    ADVICE_CATEGORIES,
+    BASELINE_DAYS,
+    HOLD,
+    REGRESS,
+    DayRecord,
+    Decision,
+    DomainError,
+    ProgressInput,
+    Reason,
+    is_tensioner,
+    plan_baseline,
+    slider_unquiet,
+    tensioner_deferral,
+)
 from ptrx.plans.domain import evaluate_progress as decide
+from ptrx.plans.domain.progression import WINDOW_DAYS
 from ptrx.plans.models import (
     CheckIn,
     Completion,
@@ -46,6 +70,7 @@ from ptrx.plans.models import (
     Phase,
     Plan,
     PlanStatus,
+    Prescription,
     ProgressionDecision,
 )
 from ptrx.plans.selectors import (
@@ -64,6 +89,9 @@ HISTORY_DAYS = 14
 # Reason codes that mean the load was too much; the therapist hears of them even
 # when the patient is already in the first phase and cannot step back.
 WARNING_CODES = frozenset({"red_pain", "amber_days", "flare"})
+# An applied advance the therapist must look at: the slider was not quiet, but the
+# tensioner could not be removed without erasing sessions the patient logged.
+REVIEW_CODES = frozenset({"tensioner_review"})
 # Plans read and decided together by the daily job: a fixed number of queries each.
 CHUNK_SIZE = 1000
 BULK_BATCH_SIZE = 1000
@@ -141,7 +169,7 @@ def _day_records(
     by_day: dict[int, list[tuple[dt.date, int, int]]],
 ) -> dict[int, tuple[DayRecord, ...]]:
     """Each window's days (first..end) with adherence, pain and check-ins: two queries
-    (highest pain during per plan and date; check-ins of the patients)."""
+    (highest pain during exercise items per plan and date; check-ins of the patients)."""
     if not windows:
         return {}
     on_of = {plan.pk: on for plan, on in due}
@@ -150,8 +178,13 @@ def _day_records(
     pain: dict[tuple[int, dt.date], int | None] = {
         (plan_id, day): highest
         for plan_id, day, highest in Completion.objects.filter(
-            plan_id__in=[plan.pk for plan, _first, _end in windows], date__gte=low, date__lte=high
+            plan_id__in=[plan.pk for plan, _first, _end in windows],
+            date__gte=low,
+            date__lte=high,
+            pain_during__isnull=False,
         )
+        # Pain logged against an advice item never feeds the rule (CLINICAL.md §4).
+        .exclude(prescription__exercise__category__in=ADVICE_CATEGORIES)
         .order_by()
         .values("plan_id", "date")
         .annotate(highest=Max("pain_during"))
@@ -191,34 +224,43 @@ def _day_records(
 
 
 def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> dict[int, int]:
-    """Per judged plan, `pain_now` of the patient's earliest check-in (by date, then id)
-    from the start of the current phase (the plan's start when the phase has no date)
-    to `on`: one query per distinct `on` (one or two, as patients' local dates differ by
-    at most a day or so), the same statement however many plans."""
-    by_on: dict[dt.date, list[int]] = {}
-    for plan, on in due:
-        if plan.pk in judged:
-            by_on.setdefault(on, []).append(plan.pk)
-    phase_start = Phase.objects.filter(plan_id=OuterRef("pk"), number=OuterRef("current_phase")).values(
-        "started_on"
-    )[:1]
+    """Per judged plan, its fixed baseline (plan_baseline): the intake rating, else the
+    next-morning pains of the patient's check-ins dated in the plan's first BASELINE_DAYS
+    days (and not after `on`). One query for all the plans without an intake rating,
+    none when every plan has one."""
+    first_week: dict[int, tuple[dt.date, dt.date]] = {}
     baselines: dict[int, int] = {}
-    for on, plan_ids in by_on.items():
-        earliest = (
-            CheckIn.objects.filter(
-                patient_id=OuterRef("patient_id"), date__gte=OuterRef("since"), date__lte=on
-            )
-            .order_by("date", "id")
-            .values("pain_now")[:1]
+    for plan, on in due:
+        if plan.pk not in judged:
+            continue
+        if plan.baseline_pain is not None:
+            baselines[plan.pk] = plan.baseline_pain
+        else:
+            last = min(plan.start_date + dt.timedelta(days=BASELINE_DAYS - 1), on)
+            first_week[plan.pk] = (plan.start_date, last)
+    if not first_week:
+        return baselines
+    plans = {plan.pk: plan for plan, _on in due if plan.pk in first_week}
+    mornings: dict[int, list[tuple[dt.date, int]]] = {}
+    for patient_id, checkin_date, morning in CheckIn.objects.filter(
+        patient_id__in={plan.patient_id for plan in plans.values()},
+        date__gte=min(first for first, _last in first_week.values()),
+        date__lte=max(last for _first, last in first_week.values()),
+        pain_next_morning__isnull=False,
+    ).values_list("patient_id", "date", "pain_next_morning"):
+        if morning is not None:  # excluded by the filter; narrows the type
+            mornings.setdefault(patient_id, []).append((checkin_date, morning))
+    for plan_id, (first, last) in first_week.items():
+        baseline = plan_baseline(
+            intake=None,
+            first_week_mornings=[
+                morning
+                for checkin_date, morning in mornings.get(plans[plan_id].patient_id, ())
+                if first <= checkin_date <= last
+            ],
         )
-        baselines.update(
-            (plan_id, pain)
-            for plan_id, pain in Plan.objects.filter(pk__in=plan_ids)
-            .order_by()
-            .annotate(since=Coalesce(Subquery(phase_start), "start_date"), baseline=Subquery(earliest))
-            .values_list("pk", "baseline")
-            if pain is not None
-        )
+        if baseline is not None:
+            baselines[plan_id] = baseline
     return baselines
 
 
@@ -244,15 +286,17 @@ def progression_evaluate(*, plan: Plan, on: dt.date) -> ProgressionDecision:
 
 
 def _decisions_record(decided: Sequence[tuple[Plan, dt.date, Decision]]) -> list[ProgressionDecision]:
-    """Record these decisions and apply them: phase moves, then the therapist's alerts.
+    """Record these decisions and apply them: phase moves (with the slider-before-tensioner
+    check of each advance), then the therapist's alerts.
 
-    The caller holds the plans' locks and has checked that none is decided yet for its
-    date and that each plan is still active in the phase it was judged in. A fixed
-    number of statements however many plans (phase moves go by (from, to, date)).
+    The caller holds the plans' locks, in a transaction, and has checked that none is
+    decided yet for its date and that each plan is still active in the phase it was
+    judged in. A fixed number of statements however many plans (phase moves go by
+    (from, to, date)).
     """
-    records: list[ProgressionDecision] = []
+    built: list[tuple[Plan, Decision, ProgressionDecision]] = []
     moves: list[tuple[int, int, int, dt.date]] = []
-    alerts: list[tuple[Plan, ProgressionDecision, Decision]] = []
+    advanced: list[tuple[int, int, dt.date]] = []
     for plan, on, decision in decided:
         from_phase = to_phase = plan.current_phase
         applied = False
@@ -263,16 +307,93 @@ def _decisions_record(decided: Sequence[tuple[Plan, dt.date, Decision]]) -> list
             to_phase = from_phase - 1
             applied = True
         record = _record(plan, on, decision, from_phase=from_phase, to_phase=to_phase, applied=applied)
-        records.append(record)
+        built.append((plan, decision, record))
         if applied:
             moves.append((plan.pk, from_phase, to_phase, on))
             plan.current_phase = to_phase
-        if _therapist_should_know(decision, applied=applied):
-            alerts.append((plan, record, decision))
+            if decision.outcome == ADVANCE:
+                advanced.append((plan.pk, to_phase, on))
     plans_move_phase(moves=moves)
+    added = _tensioners_check(advanced)
+    alerts: list[tuple[Plan, ProgressionDecision, Decision]] = []
+    for plan, decision, record in built:
+        if plan.pk in added:
+            decision = Decision(decision.outcome, (*decision.reasons, *added[plan.pk]))
+            record.reasons = _reasons_json(decision)
+        if _therapist_should_know(decision, applied=record.applied):
+            alerts.append((plan, record, decision))
+    records = [record for _plan, _decision, record in built]
     ProgressionDecision.objects.bulk_create(records, batch_size=BULK_BATCH_SIZE)
     _therapists_alert(alerts)
     return records
+
+
+def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int, tuple[Reason, ...]]:
+    """Sliders before tensioners (CLINICAL.md §4) for each (plan id, new phase, date) just
+    advanced into: where the new phase prescribes a tensioner beside a slider (its
+    fallback), the tensioner stays only when the plan's logs of that slider's exercise
+    over the 7 days before the date (whatever phase they were in) are quiet
+    (tensioner_deferral). Otherwise it is removed, so the phase keeps the slider alone,
+    and the plan gets the reason. Up to four queries however many plans.
+
+    A tensioner the patient already logged (a plan back in a phase it was in before) is
+    not removed: that would erase their record (prescription_removal_problem refuses it
+    too). It stays, and the therapist is asked to review it.
+    """
+    if not advanced:
+        return {}
+    into = {plan_id: (to_phase, on) for plan_id, to_phase, on in advanced}
+    sliders: dict[int, set[int]] = {}  # plan id -> exercise ids of the new phase's sliders
+    tensioners: dict[int, list[int]] = {}  # plan id -> the new phase's tensioner prescriptions
+    for prescription_id, plan_id, number, exercise_id, slug in Prescription.objects.filter(
+        phase__plan_id__in=into,
+        phase__number__in={to_phase for to_phase, _on in into.values()},
+        exercise__category=Category.NEURODYNAMIC_GLIDE,
+    ).values_list("pk", "phase__plan_id", "phase__number", "exercise_id", "exercise__slug"):
+        if number != into[plan_id][0]:
+            continue
+        if is_tensioner(slug):
+            tensioners.setdefault(plan_id, []).append(prescription_id)
+        else:
+            sliders.setdefault(plan_id, set()).add(exercise_id)
+    paired = [plan_id for plan_id in tensioners if plan_id in sliders]
+    if not paired:
+        return {}
+    pains: dict[int, list[int]] = {plan_id: [] for plan_id in paired}
+    for plan_id, exercise_id, day, pain in Completion.objects.filter(
+        plan_id__in=paired,
+        prescription__exercise_id__in=set().union(*(sliders[plan_id] for plan_id in paired)),
+        date__gte=min(into[plan_id][1] for plan_id in paired) - dt.timedelta(days=WINDOW_DAYS),
+        date__lt=max(into[plan_id][1] for plan_id in paired),
+        pain_during__isnull=False,
+    ).values_list("plan_id", "prescription__exercise_id", "date", "pain_during"):
+        on = into[plan_id][1]
+        in_window = on - dt.timedelta(days=WINDOW_DAYS) <= day < on
+        if pain is not None and exercise_id in sliders[plan_id] and in_window:
+            pains[plan_id].append(pain)
+    deferred = {plan_id: reason for plan_id in paired if (reason := tensioner_deferral(pains[plan_id]))}
+    if not deferred:
+        return {}
+    to_remove = [prescription_id for plan_id in deferred for prescription_id in tensioners[plan_id]]
+    logged = set(
+        Completion.objects.filter(prescription_id__in=to_remove).values_list("prescription_id", flat=True)
+    )
+    Prescription.objects.filter(pk__in=[pk for pk in to_remove if pk not in logged]).delete()
+    added: dict[int, tuple[Reason, ...]] = {}
+    for plan_id, reason in deferred.items():
+        if any(pk in logged for pk in tensioners[plan_id]):
+            reason = Reason(
+                "tensioner_review",
+                f"The tensioner should wait ({slider_unquiet(pains[plan_id])}) but was kept: "
+                "sessions of it are already logged, and removing it would erase them. "
+                "Please review it.",
+            )
+        added[plan_id] = (reason,)
+    return added
+
+
+def _reasons_json(decision: Decision) -> list[dict[str, str]]:
+    return [{"code": reason.code, "text": reason.text} for reason in decision.reasons]
 
 
 def _record(
@@ -289,7 +410,7 @@ def _record(
         plan=plan,
         date=on,
         outcome=decision.outcome,
-        reasons=[{"code": reason.code, "text": reason.text} for reason in decision.reasons],
+        reasons=_reasons_json(decision),
         from_phase=plan.current_phase if from_phase is None else from_phase,
         to_phase=to_phase,
         applied=applied,
@@ -305,7 +426,9 @@ def _therapist_should_know(decision: Decision, *, applied: bool) -> bool:
     if decision.outcome == REGRESS:
         return True
     if decision.outcome == ADVANCE:
-        return not applied  # ready to move on, waiting for the therapist's review
+        # Ready to move on and waiting for the therapist's review, or moved on with a
+        # change the therapist must look at.
+        return not applied or any(reason.code in REVIEW_CODES for reason in decision.reasons)
     return any(reason.code in WARNING_CODES for reason in decision.reasons)
 
 
@@ -338,6 +461,8 @@ def _therapists_alert(alerts: Sequence[tuple[Plan, ProgressionDecision, Decision
         }
         if record.outcome == Outcome.REGRESS:
             subject = f"{patient}: plan stepped back to phase {record.to_phase}"
+        elif record.outcome == Outcome.ADVANCE and record.applied:
+            subject = f"{patient}: moved to phase {record.to_phase}, one change needs your review"
         elif record.outcome == Outcome.ADVANCE:
             subject = f"{patient}: ready for phase {record.to_phase}, waiting for your review"
         else:

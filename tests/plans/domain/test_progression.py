@@ -14,11 +14,14 @@ from ptrx.plans.domain import (
     ADVANCE,
     HOLD,
     REGRESS,
+    SLIDER_QUIET_MAX_PAIN,
     DayRecord,
     Decision,
     DomainError,
     ProgressInput,
     evaluate_progress,
+    plan_baseline,
+    tensioner_deferral,
 )
 
 TODAY = date(2025, 5, 14)
@@ -115,6 +118,7 @@ def test_the_minimum_length_counts_whole_weeks() -> None:
         ({"days": fortnight(morning=None)}, "next_morning_unknown"),
         ({"baseline_pain": None}, "next_morning_unknown"),
         ({"days": fortnight(morning=4)}, "next_morning_above_baseline"),
+        ({"days": fortnight(morning=6), "baseline_pain": 6}, "next_morning_red"),
         ({"phase_number": 4}, "last_phase"),
     ],
     ids=[
@@ -124,6 +128,7 @@ def test_the_minimum_length_counts_whole_weeks() -> None:
         "no-morning-pain",
         "no-baseline",
         "morning-above-baseline",
+        "morning-red-at-baseline",
         "last-phase",
     ],
 )
@@ -155,6 +160,26 @@ def test_one_high_morning_holds_even_if_others_are_at_baseline() -> None:
     assert "5/10" in decision.reasons[0].text
 
 
+def test_back_to_a_red_baseline_is_not_ready_to_advance() -> None:
+    # Issue 12's worked example: next-morning 6/10 every day against a baseline of 6.
+    decision = evaluate_progress(progress_input(baseline_pain=6, days=fortnight(morning=6)))
+    assert decision.outcome == HOLD
+    assert codes(decision) == {"next_morning_red"}
+    assert "6/10" in decision.reasons[0].text
+
+
+def test_next_morning_pain_of_5_is_not_red() -> None:
+    decision = evaluate_progress(progress_input(baseline_pain=5, days=fortnight(morning=5)))
+    assert decision.outcome == ADVANCE
+
+
+def test_one_red_morning_holds_whatever_the_baseline() -> None:
+    days = with_days(fortnight(), {2: {"pain_next_morning": 7}})
+    decision = evaluate_progress(progress_input(baseline_pain=8, days=days))
+    assert decision.outcome == HOLD
+    assert codes(decision) == {"next_morning_red"}
+
+
 def test_holds_with_every_unmet_criterion_at_once() -> None:
     decision = evaluate_progress(
         progress_input(
@@ -171,6 +196,54 @@ def test_holds_with_every_unmet_criterion_at_once() -> None:
         "next_morning_unknown",
         "last_phase",
     }
+
+
+# -- the plan's baseline -----------------------------------------------------------
+
+
+def test_the_intake_rating_is_the_baseline() -> None:
+    assert plan_baseline(intake=4, first_week_mornings=[1, 1, 1]) == 4
+    assert plan_baseline(intake=0, first_week_mornings=[6, 6]) == 0
+
+
+@pytest.mark.parametrize(
+    ("mornings", "baseline"),
+    [
+        ([5], 5),
+        ([5, 1, 3], 3),
+        ([4, 2], 2),
+        ([6, 2, 5, 3], 3),
+        ([3, 3, 7, 7, 7, 7], 7),
+        ([], None),
+    ],
+    ids=["one", "odd", "even-two", "even-four", "even-tie", "none"],
+)
+def test_without_intake_the_baseline_is_the_lower_median_of_the_first_week(
+    mornings: list[int], baseline: int | None
+) -> None:
+    assert plan_baseline(intake=None, first_week_mornings=mornings) == baseline
+
+
+# -- sliders before tensioners --------------------------------------------------------
+
+
+@pytest.mark.parametrize("pains", [[0], [2, 2, 2], [1, 0, 2, 1]])
+def test_a_quiet_slider_keeps_the_tensioner(pains: list[int]) -> None:
+    assert tensioner_deferral(pains) is None
+
+
+def test_a_slider_above_2_defers_the_tensioner() -> None:
+    reason = tensioner_deferral([1, SLIDER_QUIET_MAX_PAIN + 1, 2])
+    assert reason is not None
+    assert reason.code == "tensioner_deferred"
+    assert "3/10" in reason.text and "slider continues" in reason.text
+
+
+def test_an_unlogged_slider_defers_the_tensioner() -> None:
+    reason = tensioner_deferral([])
+    assert reason is not None
+    assert reason.code == "tensioner_deferred"
+    assert "not logged" in reason.text
 
 
 # -- regress -----------------------------------------------------------------------
@@ -296,3 +369,4 @@ def test_property_outcome_follows_the_traffic_light(
         assert prescribed and sum(d.completed for d in week) * 5 >= prescribed * 4
         assert phase_number < 4 and baseline is not None
         assert all(d.pain_next_morning is None or d.pain_next_morning <= baseline for d in week)
+        assert all(d.pain_next_morning is None or d.pain_next_morning <= 5 for d in week)
