@@ -35,7 +35,7 @@ from collections.abc import Collection, Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import DateField, ExpressionWrapper, F, Max
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -228,7 +228,7 @@ def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> 
     next-morning pains of the patient's check-ins dated in the plan's first BASELINE_DAYS
     days (and not after `on`). One query for all the plans without an intake rating,
     none when every plan has one."""
-    first_week: dict[int, tuple[dt.date, dt.date]] = {}
+    last_counted: dict[int, dt.date] = {}  # plan id -> last day of its first week counted so far
     baselines: dict[int, int] = {}
     for plan, on in due:
         if plan.pk not in judged:
@@ -236,29 +236,28 @@ def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> 
         if plan.baseline_pain is not None:
             baselines[plan.pk] = plan.baseline_pain
         else:
-            last = min(plan.start_date + dt.timedelta(days=BASELINE_DAYS - 1), on)
-            first_week[plan.pk] = (plan.start_date, last)
-    if not first_week:
+            last_counted[plan.pk] = min(plan.start_date + dt.timedelta(days=BASELINE_DAYS - 1), on)
+    if not last_counted:
         return baselines
-    plans = {plan.pk: plan for plan, _on in due if plan.pk in first_week}
-    mornings: dict[int, list[tuple[dt.date, int]]] = {}
-    for patient_id, checkin_date, morning in CheckIn.objects.filter(
-        patient_id__in={plan.patient_id for plan in plans.values()},
-        date__gte=min(first for first, _last in first_week.values()),
-        date__lte=max(last for _first, last in first_week.values()),
-        pain_next_morning__isnull=False,
-    ).values_list("patient_id", "date", "pain_next_morning"):
-        if morning is not None:  # excluded by the filter; narrows the type
-            mornings.setdefault(patient_id, []).append((checkin_date, morning))
-    for plan_id, (first, last) in first_week.items():
-        baseline = plan_baseline(
-            intake=None,
-            first_week_mornings=[
-                morning
-                for checkin_date, morning in mornings.get(plans[plan_id].patient_id, ())
-                if first <= checkin_date <= last
-            ],
+    # Each plan's own first week, in SQL: a chunk's plans may have started months apart.
+    # (The exact last day is checked here: date arithmetic differs between databases.)
+    mornings: dict[int, list[int]] = {plan_id: [] for plan_id in last_counted}
+    for plan_id, checkin_date, morning in (
+        CheckIn.objects.filter(
+            patient__plans__in=last_counted,
+            date__gte=F("patient__plans__start_date"),
+            date__lte=ExpressionWrapper(
+                F("patient__plans__start_date") + dt.timedelta(days=BASELINE_DAYS), output_field=DateField()
+            ),
+            pain_next_morning__isnull=False,
         )
+        .order_by()
+        .values_list("patient__plans__pk", "date", "pain_next_morning")
+    ):
+        if morning is not None and checkin_date <= last_counted[plan_id]:
+            mornings[plan_id].append(morning)
+    for plan_id, pains in mornings.items():
+        baseline = plan_baseline(intake=None, first_week_mornings=pains)
         if baseline is not None:
             baselines[plan_id] = baseline
     return baselines
