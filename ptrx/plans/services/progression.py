@@ -58,6 +58,7 @@ from ptrx.plans.domain import (
     tensioner_deferral,
 )
 from ptrx.plans.domain import evaluate_progress as decide
+from ptrx.plans.domain.generation import FALLBACK_NOTE
 from ptrx.plans.domain.progression import WINDOW_DAYS
 from ptrx.plans.models import (
     CheckIn,
@@ -333,7 +334,8 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     fallback), the tensioner stays only when the plan's logs of that slider's exercise
     over the 7 days before the date (whatever phase they were in) are quiet
     (tensioner_deferral). Otherwise it is removed, so the phase keeps the slider alone,
-    and the plan gets the reason. Up to four queries however many plans.
+    the slider's fallback note (which speaks of the tensioner) is cleared, and the plan
+    gets the reason. Up to six statements however many plans.
 
     A tensioner the patient already logged (a plan back in a phase it was in before) is
     not removed: that would erase their record (prescription_removal_problem refuses it
@@ -344,17 +346,20 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     into = {plan_id: (to_phase, on) for plan_id, to_phase, on in advanced}
     sliders: dict[int, set[int]] = {}  # plan id -> exercise ids of the new phase's sliders
     tensioners: dict[int, list[int]] = {}  # plan id -> the new phase's tensioner prescriptions
-    for prescription_id, plan_id, number, exercise_id, slug in Prescription.objects.filter(
+    fallbacks: dict[int, list[int]] = {}  # plan id -> its sliders' prescriptions noted as fallback
+    for prescription_id, plan_id, number, exercise_id, slug, notes in Prescription.objects.filter(
         phase__plan_id__in=into,
         phase__number__in={to_phase for to_phase, _on in into.values()},
         exercise__category=Category.NEURODYNAMIC_GLIDE,
-    ).values_list("pk", "phase__plan_id", "phase__number", "exercise_id", "exercise__slug"):
+    ).values_list("pk", "phase__plan_id", "phase__number", "exercise_id", "exercise__slug", "notes"):
         if number != into[plan_id][0]:
             continue
         if is_tensioner(slug):
             tensioners.setdefault(plan_id, []).append(prescription_id)
         else:
             sliders.setdefault(plan_id, set()).add(exercise_id)
+            if notes == FALLBACK_NOTE:
+                fallbacks.setdefault(plan_id, []).append(prescription_id)
     paired = [plan_id for plan_id in tensioners if plan_id in sliders]
     if not paired:
         return {}
@@ -379,8 +384,11 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     )
     Prescription.objects.filter(pk__in=[pk for pk in to_remove if pk not in logged]).delete()
     added: dict[int, tuple[Reason, ...]] = {}
+    alone: list[int] = []  # slider prescriptions left without the tensioner they stood beside
     for plan_id, reason in deferred.items():
-        if any(pk in logged for pk in tensioners[plan_id]):
+        if not any(pk in logged for pk in tensioners[plan_id]):
+            alone.extend(fallbacks.get(plan_id, ()))
+        else:
             reason = Reason(
                 "tensioner_review",
                 f"The tensioner should wait ({slider_unquiet(pains[plan_id])}) but was kept: "
@@ -388,6 +396,8 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
                 "Please review it.",
             )
         added[plan_id] = (reason,)
+    # The fallback note speaks of the harder glide beside it, which is gone.
+    Prescription.objects.filter(pk__in=alone).update(notes="")
     return added
 
 
