@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ptrx.plans.domain import ADVICE_CATEGORIES
+from ptrx.plans.domain.generation import FALLBACK_NOTE
 from ptrx.plans.models import (
     Completion,
     Notification,
@@ -210,6 +211,8 @@ def test_a_quiet_slider_keeps_the_tensioner(library: None, today: dt.date) -> No
     assert (decision.outcome, decision.to_phase, decision.applied) == ("advance", 3, True)
     assert codes(decision) == ["criteria_met"]
     assert phase_3_glides(patient) == {SLIDER, TENSIONER}
+    slider = Prescription.objects.get(phase__plan__patient=patient, phase__number=3, exercise__slug=SLIDER)
+    assert slider.notes == FALLBACK_NOTE
 
 
 # A slider logged without a pain score has not been shown quiet: the same as no logs.
@@ -229,6 +232,9 @@ def test_a_slider_not_shown_quiet_defers_the_tensioner(
     assert "slider continues" in decision.reasons[1]["text"]
     assert active_plan(patient).current_phase == 3
     assert phase_3_glides(patient) == {SLIDER}
+    # The slider's fallback note spoke of the tensioner beside it.
+    slider = Prescription.objects.get(phase__plan__patient=patient, phase__number=3, exercise__slug=SLIDER)
+    assert slider.notes == ""
     # Recorded, not alerted: the plan moved on the gentle way.
     assert not Notification.objects.filter(kind=NotificationKind.THERAPIST_ALERT).exists()
     assert ProgressionDecision.objects.get(pk=decision.pk).reasons == decision.reasons

@@ -35,7 +35,7 @@ from collections.abc import Collection, Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import DateField, ExpressionWrapper, F, Max
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -58,6 +58,7 @@ from ptrx.plans.domain import (
     tensioner_deferral,
 )
 from ptrx.plans.domain import evaluate_progress as decide
+from ptrx.plans.domain.generation import FALLBACK_NOTE
 from ptrx.plans.domain.progression import WINDOW_DAYS
 from ptrx.plans.models import (
     CheckIn,
@@ -228,7 +229,7 @@ def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> 
     next-morning pains of the patient's check-ins dated in the plan's first BASELINE_DAYS
     days (and not after `on`). One query for all the plans without an intake rating,
     none when every plan has one."""
-    first_week: dict[int, tuple[dt.date, dt.date]] = {}
+    last_counted: dict[int, dt.date] = {}  # plan id -> last day of its first week counted so far
     baselines: dict[int, int] = {}
     for plan, on in due:
         if plan.pk not in judged:
@@ -236,29 +237,28 @@ def _baselines(due: Sequence[tuple[Plan, dt.date]], judged: Collection[int]) -> 
         if plan.baseline_pain is not None:
             baselines[plan.pk] = plan.baseline_pain
         else:
-            last = min(plan.start_date + dt.timedelta(days=BASELINE_DAYS - 1), on)
-            first_week[plan.pk] = (plan.start_date, last)
-    if not first_week:
+            last_counted[plan.pk] = min(plan.start_date + dt.timedelta(days=BASELINE_DAYS - 1), on)
+    if not last_counted:
         return baselines
-    plans = {plan.pk: plan for plan, _on in due if plan.pk in first_week}
-    mornings: dict[int, list[tuple[dt.date, int]]] = {}
-    for patient_id, checkin_date, morning in CheckIn.objects.filter(
-        patient_id__in={plan.patient_id for plan in plans.values()},
-        date__gte=min(first for first, _last in first_week.values()),
-        date__lte=max(last for _first, last in first_week.values()),
-        pain_next_morning__isnull=False,
-    ).values_list("patient_id", "date", "pain_next_morning"):
-        if morning is not None:  # excluded by the filter; narrows the type
-            mornings.setdefault(patient_id, []).append((checkin_date, morning))
-    for plan_id, (first, last) in first_week.items():
-        baseline = plan_baseline(
-            intake=None,
-            first_week_mornings=[
-                morning
-                for checkin_date, morning in mornings.get(plans[plan_id].patient_id, ())
-                if first <= checkin_date <= last
-            ],
+    # Each plan's own first week, in SQL: a chunk's plans may have started months apart.
+    # (The exact last day is checked here: date arithmetic differs between databases.)
+    mornings: dict[int, list[int]] = {plan_id: [] for plan_id in last_counted}
+    for plan_id, checkin_date, morning in (
+        CheckIn.objects.filter(
+            patient__plans__in=last_counted,
+            date__gte=F("patient__plans__start_date"),
+            date__lte=ExpressionWrapper(
+                F("patient__plans__start_date") + dt.timedelta(days=BASELINE_DAYS), output_field=DateField()
+            ),
+            pain_next_morning__isnull=False,
         )
+        .order_by()
+        .values_list("patient__plans__pk", "date", "pain_next_morning")
+    ):
+        if morning is not None and checkin_date <= last_counted[plan_id]:
+            mornings[plan_id].append(morning)
+    for plan_id, pains in mornings.items():
+        baseline = plan_baseline(intake=None, first_week_mornings=pains)
         if baseline is not None:
             baselines[plan_id] = baseline
     return baselines
@@ -334,7 +334,8 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     fallback), the tensioner stays only when the plan's logs of that slider's exercise
     over the 7 days before the date (whatever phase they were in) are quiet
     (tensioner_deferral). Otherwise it is removed, so the phase keeps the slider alone,
-    and the plan gets the reason. Up to four queries however many plans.
+    the slider's fallback note (which speaks of the tensioner) is cleared, and the plan
+    gets the reason. Up to six statements however many plans.
 
     A tensioner the patient already logged (a plan back in a phase it was in before) is
     not removed: that would erase their record (prescription_removal_problem refuses it
@@ -345,17 +346,20 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     into = {plan_id: (to_phase, on) for plan_id, to_phase, on in advanced}
     sliders: dict[int, set[int]] = {}  # plan id -> exercise ids of the new phase's sliders
     tensioners: dict[int, list[int]] = {}  # plan id -> the new phase's tensioner prescriptions
-    for prescription_id, plan_id, number, exercise_id, slug in Prescription.objects.filter(
+    fallbacks: dict[int, list[int]] = {}  # plan id -> its sliders' prescriptions noted as fallback
+    for prescription_id, plan_id, number, exercise_id, slug, notes in Prescription.objects.filter(
         phase__plan_id__in=into,
         phase__number__in={to_phase for to_phase, _on in into.values()},
         exercise__category=Category.NEURODYNAMIC_GLIDE,
-    ).values_list("pk", "phase__plan_id", "phase__number", "exercise_id", "exercise__slug"):
+    ).values_list("pk", "phase__plan_id", "phase__number", "exercise_id", "exercise__slug", "notes"):
         if number != into[plan_id][0]:
             continue
         if is_tensioner(slug):
             tensioners.setdefault(plan_id, []).append(prescription_id)
         else:
             sliders.setdefault(plan_id, set()).add(exercise_id)
+            if notes == FALLBACK_NOTE:
+                fallbacks.setdefault(plan_id, []).append(prescription_id)
     paired = [plan_id for plan_id in tensioners if plan_id in sliders]
     if not paired:
         return {}
@@ -380,8 +384,11 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
     )
     Prescription.objects.filter(pk__in=[pk for pk in to_remove if pk not in logged]).delete()
     added: dict[int, tuple[Reason, ...]] = {}
+    alone: list[int] = []  # slider prescriptions left without the tensioner they stood beside
     for plan_id, reason in deferred.items():
-        if any(pk in logged for pk in tensioners[plan_id]):
+        if not any(pk in logged for pk in tensioners[plan_id]):
+            alone.extend(fallbacks.get(plan_id, ()))
+        else:
             reason = Reason(
                 "tensioner_review",
                 f"The tensioner should wait ({slider_unquiet(pains[plan_id])}) but was kept: "
@@ -389,6 +396,8 @@ def _tensioners_check(advanced: Sequence[tuple[int, int, dt.date]]) -> dict[int,
                 "Please review it.",
             )
         added[plan_id] = (reason,)
+    # The fallback note speaks of the harder glide beside it, which is gone.
+    Prescription.objects.filter(pk__in=alone).update(notes="")
     return added
 
 
