@@ -89,6 +89,10 @@ class ProtocolEntry(models.Model):
     sessions_per_day = models.PositiveSmallIntegerField(default=1)
     days_per_week = models.PositiveSmallIntegerField(default=7)
     notes = models.CharField(max_length=240, blank=True)
+    optional = models.BooleanField(
+        default=False,
+        help_text="An option the therapist adds by hand when the patient is ready; never generated",
+    )
 
     class Meta:
         ordering = ("phase", "id")

@@ -100,9 +100,17 @@ def protocols_load() -> Mapping[str, Protocol]:
     generation reads every protocol for every plan it makes.
     """
     entries: dict[int, list[ProtocolEntry]] = {}
-    for phase_id, slug, sets, reps, hold, sessions, days, notes in ProtocolEntryModel.objects.order_by(
-        "phase_id", "id"
-    ).values_list(
+    for (
+        phase_id,
+        slug,
+        sets,
+        reps,
+        hold,
+        sessions,
+        days,
+        notes,
+        optional,
+    ) in ProtocolEntryModel.objects.order_by("phase_id", "id").values_list(
         "phase_id",
         "exercise__slug",
         "sets",
@@ -111,6 +119,7 @@ def protocols_load() -> Mapping[str, Protocol]:
         "sessions_per_day",
         "days_per_week",
         "notes",
+        "optional",
     ):
         entries.setdefault(phase_id, []).append(
             ProtocolEntry(
@@ -119,6 +128,7 @@ def protocols_load() -> Mapping[str, Protocol]:
                     sets=sets, reps=reps, hold_seconds=hold, sessions_per_day=sessions, days_per_week=days
                 ),
                 notes=notes,
+                optional=optional,
             )
         )
     phases: dict[int, list[ProtocolPhase]] = {}
@@ -294,6 +304,27 @@ def plan_weeks(*, plan: Plan) -> list[PhaseWeek]:
             days.append((label, len(due), prescriptions_minutes(due)))
         weeks.append(PhaseWeek(number=number, name=name, days=days))
     return weeks
+
+
+def plan_phase_options(*, plan: Plan) -> list[ProtocolEntryModel]:
+    """The protocols' options for the plan's current phase (exercises the therapist adds
+    when the patient is ready), leaving out those already prescribed there."""
+    prescribed = Prescription.objects.filter(phase__plan=plan, phase__number=plan.current_phase).values(
+        "exercise_id"
+    )
+    options: dict[int, ProtocolEntryModel] = {}
+    for entry in (
+        ProtocolEntryModel.objects.filter(
+            optional=True,
+            phase__protocol__branch__in=plan.branches,
+            phase__number=plan.current_phase,
+        )
+        .exclude(exercise_id__in=prescribed)
+        .select_related("exercise")
+        .order_by("exercise__category", "exercise__level", "id")
+    ):
+        options.setdefault(entry.exercise_id, entry)  # one per exercise when branches share it
+    return list(options.values())
 
 
 @dataclass(frozen=True)

@@ -393,3 +393,13 @@ def test_the_plan_page_shows_each_days_estimated_session(plan: Plan, therapist_c
     # A generated plan keeps every day within a home session, so nothing is marked over.
     assert page.count("&nbsp;min</span>") == 7 * plan.phases.count()
     assert OVER_STYLE not in page
+
+
+def test_the_plan_page_offers_the_protocols_options_for_the_current_phase(
+    plan: Plan, therapist_client: Any
+) -> None:
+    # Inferior phase 4 offers the single-leg deadlift and squat; phase 1 offers nothing.
+    assert "none for this phase" in therapist_client.get(change_url(plan)).content.decode()
+    Plan.objects.filter(pk=plan.pk).update(current_phase=4)
+    page = therapist_client.get(change_url(plan)).content.decode()
+    assert "Single-leg" in page and "Once the step-up is easy" in page

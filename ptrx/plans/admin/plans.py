@@ -29,7 +29,7 @@ from ptrx.plans.forms import (
     PrescriptionFormSet,
 )
 from ptrx.plans.models import Patient, Plan, PlanStatus, Prescription
-from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_weeks
+from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_phase_options, plan_weeks
 from ptrx.plans.services.plans import (
     TRANSITIONS,
     plan_activate,
@@ -139,7 +139,7 @@ class PlanAdmin(TherapistScopedAdmin):
             },
         ),
         ("Generated for", {"fields": ("branch_list", "side", "irritability", "created_by", "created_at")}),
-        ("The week at home", {"fields": ("session_estimate",)}),
+        ("The week at home", {"fields": ("session_estimate", "phase_options")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
@@ -162,6 +162,7 @@ class PlanAdmin(TherapistScopedAdmin):
             "created_by",
             "created_at",
             "session_estimate",
+            "phase_options",
         ]
         # Once a plan has started, its start is history that adherence is counted from.
         if obj is None or obj.status != PlanStatus.DRAFT:
@@ -209,6 +210,27 @@ class PlanAdmin(TherapistScopedAdmin):
             )
             rows.append((week.number, week.name, cells))
         return format_html_join("", "<div>Phase {} ({}): {}</div>", rows)
+
+    @admin.display(description="options to add when ready")
+    def phase_options(self, plan: Plan) -> SafeString | str:
+        """The protocol's harder options for the current phase, with why and when."""
+        options = plan_phase_options(plan=plan)
+        if not options:
+            return "none for this phase"
+        return format_html_join(
+            "",
+            "<div><strong>{}</strong> ({}x{}{}): {}</div>",
+            (
+                (
+                    entry.exercise.name,
+                    entry.sets,
+                    entry.reps,
+                    f", hold {entry.hold_seconds} s" if entry.hold_seconds else "",
+                    entry.notes,
+                )
+                for entry in options
+            ),
+        )
 
     # --- the page -----------------------------------------------------------------
 

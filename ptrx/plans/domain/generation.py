@@ -155,13 +155,16 @@ def generate_plan(
     for _, phases in phase_sets:
         for phase in phases:
             for entry in phase.entries:
-                known.setdefault(entry.exercise, entry)
+                if not entry.optional:
+                    known.setdefault(entry.exercise, entry)
 
     entries_by_phase: list[tuple[ProtocolEntry, ...]] = []
     for number, phases in phase_sets:
         offered = []
         for branch, phase in zip(branches, phases, strict=True):
             for entry in phase.entries:
+                if entry.optional:
+                    continue  # the therapist's to add (shown on the plan page)
                 adjusted = _adjusted(
                     entry,
                     catalogue,

@@ -119,8 +119,14 @@ def _entry(record: Mapping[str, Any], where: str, catalogue: Catalogue | None) -
         dose = Dose(**values)
     except DomainError as error:
         raise DomainError(f"{where}: {error}") from None
+    optional = record.get("optional", False)
+    if not isinstance(optional, bool):
+        raise DomainError(f"{where}: optional must be true or false.")
     return ProtocolEntry(
-        exercise=exercise, dose=dose, notes=_text(record, "notes", where, blank=True, default="")
+        exercise=exercise,
+        dose=dose,
+        notes=_text(record, "notes", where, blank=True, default=""),
+        optional=optional,
     )
 
 

@@ -125,6 +125,8 @@ class ProtocolEntry:
     exercise: str
     dose: Dose
     notes: str = ""
+    # An option the therapist adds by hand when the patient is ready; never generated.
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ def protocols_load_fixture(*, path: Path = PROTOCOLS_FIXTURE, reset: bool = Fals
                         sessions_per_day=entry.dose.sessions_per_day,
                         days_per_week=entry.dose.days_per_week,
                         notes=entry.notes,
+                        optional=entry.optional,
                     )
                     for entry in phase.entries
                 )

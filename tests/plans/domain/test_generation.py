@@ -701,9 +701,10 @@ def test_shipped_protocols_are_sound(catalogue: Catalogue, protocols: Mapping[st
         reached: dict[str, tuple[int, int]] = {}
         covered = set()
         for protocol_phase in protocol.phases:
-            ladders = [catalogue.ladder_root(e.exercise) for e in protocol_phase.entries]
+            generated = [e for e in protocol_phase.entries if not e.optional]
+            ladders = [catalogue.ladder_root(e.exercise) for e in generated]
             assert len(ladders) == len(set(ladders)), (branch, protocol_phase.number)
-            for protocol_entry, ladder in zip(protocol_phase.entries, ladders, strict=True):
+            for protocol_entry, ladder in zip(generated, ladders, strict=True):
                 exercise = catalogue.get(protocol_entry.exercise)
                 covered.add(exercise.category)
                 rank = (exercise.level, protocol_entry.dose.volume)
@@ -908,3 +909,31 @@ def test_high_irritability_never_cuts_strength_below_the_floor(catalogue: Catalo
     assert (bridge.sets, bridge.reps) == (2, 10)
     breathing = next(p for p in plan.phases[0].prescriptions if p.exercise.startswith("diaphragmatic"))
     assert breathing.reps == 7  # 70% of 10, rounded up: the floor is for strength only
+
+
+def test_every_library_exercise_is_prescribed_or_offered_as_an_option(
+    catalogue: Catalogue, protocols: Mapping[str, Protocol]
+) -> None:
+    prescribed = {
+        p.exercise
+        for context in EVERY_CONTEXT
+        for phase in generate_plan(context.values[0], catalogue, protocols, start=START).phases
+        for p in phase.prescriptions
+    }
+    options = {
+        entry.exercise
+        for protocol in protocols.values()
+        for phase in protocol.phases
+        for entry in phase.entries
+        if entry.optional
+    }
+    assert options  # the therapist's options exist ...
+    assert not options & prescribed  # ... and the generator never prescribes them itself
+    assert set(catalogue.exercises) == prescribed | options
+
+
+def test_an_optional_entry_is_never_generated(catalogue: Catalogue) -> None:
+    option = replace(make_entry("dead-bug-full", sets=2), optional=True)
+    phase = make_phase(1, *COVERAGE, make_entry("supine-sciatic-slider"), option)
+    plan = plan_for(catalogue, {"middle": Protocol("middle", (phase,))}, "middle")
+    assert "dead-bug-full" not in slugs(plan)
