@@ -6,7 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.domain.red_flags import RED_FLAGS
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
+from ptrx.plans.validators import time_zones
 
 HH_MM = "%H:%M"
 
@@ -22,7 +24,14 @@ class LocalTimeField(serializers.TimeField):
 class MeSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
-    timezone = serializers.CharField(max_length=64, required=False)
+    # The choices publish the allowed names in the schema; the service checks them too.
+    timezone = serializers.ChoiceField(
+        choices=time_zones(),
+        required=False,
+        error_messages={
+            "invalid_choice": '"{input}" is not a known IANA time zone (for example Europe/London).'
+        },
+    )
     reminder_time = LocalTimeField(required=False)
     reminders_enabled = serializers.BooleanField(required=False)
     reminder_channel = serializers.CharField(read_only=True)
@@ -220,8 +229,10 @@ class CompletionSerializer(serializers.ModelSerializer[Completion]):
 
 class CompletionQuerySerializer(serializers.Serializer[Any]):
     # `from` is a Python keyword, so the field is put in the class namespace by name.
-    vars()["from"] = serializers.DateField(required=False)
-    to = serializers.DateField(required=False)
+    vars()["from"] = serializers.DateField(
+        required=False, help_text="Earliest date; a `from` after `to` is a 400."
+    )
+    to = serializers.DateField(required=False, help_text="Latest date.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -229,12 +240,25 @@ class CompletionQuerySerializer(serializers.Serializer[Any]):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            code: {"type": "boolean", "description": question} for code, (_, question) in RED_FLAGS.items()
+        },
+        "additionalProperties": False,
+    }
+)
+class RedFlagAnswersField(serializers.DictField):
+    """Answers to the red-flag questions, by code (the service rejects an unknown code)."""
+
+
 class CheckInInputSerializer(serializers.Serializer[Any]):
     date = serializers.DateField(required=False)
     pain_now = serializers.IntegerField(min_value=0, max_value=10)
     pain_next_morning = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
     flare = serializers.BooleanField(required=False, default=False)
-    red_flags = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
+    red_flags = RedFlagAnswersField(child=serializers.BooleanField(), required=False, default=dict)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

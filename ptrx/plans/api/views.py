@@ -80,7 +80,9 @@ class PatientListView(PatientView, generics.ListAPIView[Any]):
 
 
 def _query(serializer_class: type, request: Request) -> dict[str, Any]:
-    query = serializer_class(data=request.query_params)
+    # A plain dict: given the QueryDict itself, DRF reads an empty value (`?date=`) as
+    # "not given", the way an HTML form means it; the schema says a date or nothing.
+    query = serializer_class(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     return dict(query.validated_data)
 
