@@ -17,7 +17,8 @@ from ptrx.login_limits import client_address, login_attempt_forget, login_attemp
 
 
 class CredentialsSerializer(serializers.Serializer[dict[str, str]]):
-    username = serializers.CharField(max_length=150)
+    # Not trimmed: the schema allows any non-empty string, and no username starts with a space.
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 

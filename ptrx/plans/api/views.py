@@ -35,8 +35,8 @@ from ptrx.plans.services.patients import patient_update_settings
 from ptrx.plans.services.reports import checkin_record, completion_log
 
 READ_ERRORS = ERROR_RESPONSES(401, 403)
-# Lists answer 404 for a page number past the end.
-LIST_ERRORS = ERROR_RESPONSES(401, 403, 404)
+# Lists answer 400 for a page that is not a positive integer, 404 for one past the end.
+LIST_ERRORS = ERROR_RESPONSES(400, 401, 403, 404)
 WRITE_ERRORS = ERROR_RESPONSES(400, 401, 403, 429)
 
 
