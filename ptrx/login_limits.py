@@ -6,9 +6,13 @@ failures use up the allowance.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from ptrx.counters import Hit, counter_hit, counter_undo
@@ -53,3 +57,20 @@ def login_attempt_forget(attempt: LoginAttempt) -> None:
     """Take back an attempt that did not fail (it succeeded, or was refused unchecked)."""
     for hit in attempt.hits:
         counter_undo(hit)
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, under the same failed-login limits as the API."""
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if not username or self.request is None:
+            return super().clean()
+        attempt = login_attempt_start(username=username, address=client_address(self.request))
+        if attempt.retry_after is not None:
+            minutes = math.ceil(attempt.retry_after / 60)
+            raise ValidationError(f"Too many failed logins. Try again in {minutes} min.", code="throttled")
+        # A wrong password raises here, and the attempt stays counted.
+        cleaned = super().clean()
+        login_attempt_forget(attempt)
+        return cleaned

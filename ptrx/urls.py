@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from ptrx.api_errors import api_not_found
 from ptrx.auth_views import LogoutView, TokenView
 from ptrx.health import healthz
+from ptrx.login_limits import AdminLoginForm
 
 admin.site.site_header = "ptrx: home exercise plans"
 admin.site.site_title = "ptrx"
 admin.site.index_title = "Patients, plans and the exercise library"
+admin.site.login_form = AdminLoginForm
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -134,7 +134,7 @@ def embedded(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         log.close()
 
 
-def test_a_killed_worker_is_restarted_and_delivers_what_is_queued_afterwards(embedded):
+def test_a_killed_worker_is_restarted_and_delivers_what_is_queued_afterwards(library, embedded):
     serve, port = embedded
     first = wait_until(lambda: worker_main(serve.pid), timeout=30, interval=0.2)
     os.kill(first, signal.SIGKILL)
