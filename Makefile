@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+VAR_DIR ?= var
 # The embedded default is a development set-up; production sets DEBUG=0 and its secrets.
 export DEBUG ?= 1
 
-.PHONY: run test lint bench install clean-var
+.PHONY: run serve test lint bench install clean-var
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +23,21 @@ run: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_library
 	$(PY) manage.py load_protocols
+ifneq ($(filter 1 true True yes on,$(DEBUG)),)
 	$(PY) manage.py seed_demo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+else
+	@echo "DEBUG is off: no demo accounts (create users with create_therapist and create_patient)"
+endif
+	$(MAKE) --no-print-directory serve
+
+# Web, worker and beat, each behind bin/respawn: a process that dies (even by kill -9)
+# is started again within a second or two while the others keep serving. Production
+# runs the Procfile under its own supervisor instead (README: Processes).
+serve: $(VENV)/.installed
+	mkdir -p $(VAR_DIR)
+	sed -E 's|^([A-Za-z0-9_-]+):[[:space:]]*|\1: sh bin/respawn |' Procfile > $(VAR_DIR)/Procfile.embedded
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port $(PORT) \
+		--app-root $(CURDIR) --procfile $(abspath $(VAR_DIR))/Procfile.embedded
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)

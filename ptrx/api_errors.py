@@ -55,6 +55,11 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return page_not_found(request, exception)
 
 
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """404 for a path under /api/ that no API view serves."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500 without a traceback: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):

@@ -1,15 +1,18 @@
 """URL configuration: admin, the patient API under /api/v1/, its schema and docs, health."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from ptrx.api_errors import api_not_found
 from ptrx.auth_views import LogoutView, TokenView
 from ptrx.health import healthz
+from ptrx.login_limits import AdminLoginForm
 
 admin.site.site_header = "ptrx: home exercise plans"
 admin.site.site_title = "ptrx"
 admin.site.index_title = "Patients, plans and the exercise library"
+admin.site.login_form = AdminLoginForm
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -22,8 +25,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its script as a file: the page needs no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # Last: any other path under /api/ is a JSON 404, with DEBUG on too (handler404 is
+    # only used with it off).
+    re_path(r"^api/", api_not_found),
 ]
 
 handler404 = "ptrx.api_errors.not_found"

@@ -9,6 +9,7 @@ from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from ptrx.counters import counters_clear
 from ptrx.exercises.services import library_load
 from ptrx.plans.models import Patient, Plan, Protocol
 from ptrx.plans.services.protocols import protocols_load_fixture
@@ -38,8 +39,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    # Throttle counters live in the cache; each test starts with none.
+    # Throttle counters live in the cache (or the counters file); each test starts with none.
     cache.clear()
+    counters_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -34,13 +34,17 @@ def make_therapist(**fields: Any) -> Any:
     return therapist_create(password=PASSWORD, **fields)
 
 
-def make_patient(*, therapist: Any = None, **fields: Any) -> Patient:
+def make_patient(*, therapist: Any = None, registered_days_ago: int = 730, **fields: Any) -> Patient:
+    """A patient registered `registered_days_ago` days ago (nothing can be logged before then)."""
     fields.setdefault("username", f"patient{next(_counter)}")
     fields.setdefault("branches", ["inferior"])
     fields.setdefault("side", "left")
     fields.setdefault("first_name", "Sam")
     fields.setdefault("email", f"{fields['username']}@example.org")
-    return patient_create(password=PASSWORD, therapist=therapist or make_therapist(), **fields)
+    patient = patient_create(password=PASSWORD, therapist=therapist or make_therapist(), **fields)
+    patient.created_at -= dt.timedelta(days=registered_days_ago)
+    Patient.objects.filter(pk=patient.pk).update(created_at=patient.created_at)
+    return patient
 
 
 def make_active_plan(patient: Patient, *, start: dt.date | None = None) -> Plan:

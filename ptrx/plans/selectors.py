@@ -221,6 +221,11 @@ def patient_local_today(*, patient: Patient, now: dt.datetime | None = None) -> 
     return local_date(timezone_name=patient.timezone, now=now or timezone.now())
 
 
+def patient_registered_on(*, patient: Patient) -> dt.date:
+    """The patient's registration date in their own time zone: nothing is logged before it."""
+    return local_date(timezone_name=patient.timezone, now=patient.created_at)
+
+
 def plan_list(*, patient: Patient) -> QuerySet[Plan]:
     """The patient's plans, drafts excluded (a draft is the therapist's work in progress)."""
     return Plan.objects.filter(patient=patient).exclude(status=PlanStatus.DRAFT)

@@ -8,14 +8,39 @@ from django.core.exceptions import ValidationError
 from ptrx.exercises.models import Branch
 from ptrx.plans.domain.red_flags import RED_FLAGS
 
+# IANA's geographic areas. A patient's zone is Area/Location in one of them, or UTC;
+# the other names zoneinfo knows are legacy aliases (US/Eastern, GB), POSIX-style
+# rules (EST5EDT, Etc/GMT+5, whose sign is inverted) or system entries (localtime, Factory).
+TIME_ZONE_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
 
 @functools.cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+def time_zones() -> tuple[str, ...]:
+    """The time zone names a patient may have, sorted."""
+    return tuple(
+        sorted(
+            name
+            for name in zoneinfo.available_timezones()
+            if name == "UTC" or name.split("/", 1)[0] in TIME_ZONE_AREAS
+        )
+    )
 
 
 def validate_timezone(name: str) -> None:
-    if name not in _time_zones():
+    if name not in time_zones():
         raise ValidationError(
             f'"{name}" is not a known IANA time zone (for example Europe/London).', code="timezone"
         )

@@ -78,6 +78,17 @@ def test_a_therapist_sets_up_a_patient_and_activates_their_plan(live_server: Any
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # The Content-Security-Policy blocks inline scripts and unsigned <style>
+            # blocks: the browser reports whatever it refused here.
+            refused: list[str] = []
+
+            def watch(watched: Any) -> None:
+                watched.on(
+                    "console",
+                    lambda message: refused.append(message.text) if "Refused" in message.text else None,
+                )
+
+            watch(page)
 
             def shot(name: str) -> None:
                 page.screenshot(path=ARTIFACTS / f"{next(step):02d}-{name}.png", full_page=True)
@@ -110,6 +121,8 @@ def test_a_therapist_sets_up_a_patient_and_activates_their_plan(live_server: Any
             page.wait_for_url(re.compile(r".*/admin/plans/plan/\d+/change/$"))
             plan_id = int(page.url.rstrip("/").split("/")[-2])
             expect(page.locator(".ptrx-status")).to_contain_text("Draft")
+            # The page's own <style> block (signed with the request's nonce) applies.
+            expect(page.locator(".ptrx-status")).to_have_css("border-left-width", "4px")
             expect(page.locator(".adherence-chart svg")).to_be_visible()
             shot("draft-plan")
 
@@ -124,13 +137,18 @@ def test_a_therapist_sets_up_a_patient_and_activates_their_plan(live_server: Any
             expect(page.locator("#result_list")).to_contain_text("Active, phase 1")
             shot("patient-list")
 
+            page.goto(f"{base}/api/docs/")
+            expect(page.locator(".swagger-ui .info")).to_contain_text("ptrx patient API")
+
             intruder = browser.new_page(viewport={"width": 1400, "height": 800})
+            watch(intruder)
             page = intruder
             log_in(page, base, "ben")
             page.goto(patient_url)
             expect(page.locator("ul.messagelist")).to_contain_text("Perhaps it was deleted?")
             assert page.url == f"{base}/admin/"
             shot("other-therapist-not-found")
+            assert refused == []
         finally:
             browser.close()
 

@@ -130,3 +130,34 @@ def test_process_exit_code_and_message_on_bad_input(dr_jones, tmp_path):
     assert result.returncode != 0
     assert "sideways" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_seed_demo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run("seed_demo")
+    assert not get_user_model().objects.filter(username__in=["admin", "therapist", "patient"]).exists()
+
+
+def test_seed_demo_with_debug_on_seeds_the_demo_accounts(settings, library):
+    settings.DEBUG = True
+    assert "demo patient: username patient" in run("seed_demo")
+    assert Plan.objects.filter(patient__user__username="patient", status=PlanStatus.ACTIVE).exists()
+
+
+@pytest.mark.parametrize(("debug", "seeds"), [("0", False), ("1", True)])
+def test_make_run_seeds_demo_accounts_only_with_debug_on(debug, seeds):
+    import subprocess
+
+    from django.conf import settings
+
+    # What `make run` would do, printed (-n) rather than done.
+    planned = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "run", f"DEBUG={debug}"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "manage.py migrate" in planned
+    assert ("manage.py seed_demo" in planned) is seeds

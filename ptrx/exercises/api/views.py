@@ -22,7 +22,8 @@ class ExerciseListView(generics.ListAPIView[Exercise]):
     serializer_class = ExerciseSerializer
 
     def get_queryset(self) -> QuerySet[Exercise]:
-        query = ExerciseQuerySerializer(data=self.request.query_params)
+        # A plain dict, so an empty value (`?branch=`) is checked, not read as "not given".
+        query = ExerciseQuerySerializer(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
         return exercise_list(**query.validated_data)
 

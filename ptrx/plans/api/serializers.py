@@ -10,6 +10,7 @@ from ptrx.plans.domain.adherence import ADVICE, EXERCISE
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
 from ptrx.plans.services.reports import CONTACT_THERAPIST, SEEK_URGENT_CARE
+from ptrx.plans.validators import time_zones
 
 HH_MM = "%H:%M"
 
@@ -25,7 +26,14 @@ class LocalTimeField(serializers.TimeField):
 class MeSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
-    timezone = serializers.CharField(max_length=64, required=False)
+    # The choices publish the allowed names in the schema; the service checks them too.
+    timezone = serializers.ChoiceField(
+        choices=time_zones(),
+        required=False,
+        error_messages={
+            "invalid_choice": '"{input}" is not a known IANA time zone (for example Europe/London).'
+        },
+    )
     reminder_time = LocalTimeField(required=False)
     reminders_enabled = serializers.BooleanField(required=False)
     reminder_channel = serializers.CharField(read_only=True)
@@ -250,8 +258,10 @@ class CompletionSerializer(serializers.ModelSerializer[Completion]):
 
 class CompletionQuerySerializer(serializers.Serializer[Any]):
     # `from` is a Python keyword, so the field is put in the class namespace by name.
-    vars()["from"] = serializers.DateField(required=False)
-    to = serializers.DateField(required=False)
+    vars()["from"] = serializers.DateField(
+        required=False, help_text="Earliest date; a `from` after `to` is a 400."
+    )
+    to = serializers.DateField(required=False, help_text="Latest date.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -285,7 +295,7 @@ class CheckInInputSerializer(serializers.Serializer[Any]):
     pain_now = serializers.IntegerField(min_value=0, max_value=10)
     pain_next_morning = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10)
     flare = serializers.BooleanField(required=False, default=False)
-    red_flags = RedFlagAnswersField(required=False, default=dict)
+    red_flags = RedFlagAnswersField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

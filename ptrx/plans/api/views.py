@@ -17,6 +17,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ptrx.api_errors import ERROR_RESPONSES
+from ptrx.counters import counter_hit
 from ptrx.plans.api import serializers as s
 from ptrx.plans.models import CheckIn, Completion, Notification, Patient, Plan
 from ptrx.plans.selectors import (
@@ -34,8 +35,8 @@ from ptrx.plans.services.patients import patient_update_settings
 from ptrx.plans.services.reports import checkin_record, completion_log
 
 READ_ERRORS = ERROR_RESPONSES(401, 403)
-# Lists answer 404 for a page number past the end.
-LIST_ERRORS = ERROR_RESPONSES(401, 403, 404)
+# Lists answer 400 for a page that is not a positive integer, 404 for one past the end.
+LIST_ERRORS = ERROR_RESPONSES(400, 401, 403, 404)
 WRITE_ERRORS = ERROR_RESPONSES(400, 401, 403, 429)
 
 
@@ -47,14 +48,22 @@ class IsPatient(BasePermission):
 
 
 class WriteRateThrottle(UserRateThrottle):
-    """Limits writes per user; reads are not counted."""
+    """Limits writes per user in fixed windows, counted atomically; reads are not counted."""
 
     scope = "writes"
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in ("GET", "HEAD", "OPTIONS") or self.rate is None:
             return True
-        return super().allow_request(request, view)
+        # DRF's own throttle reads, appends and writes back a history: concurrent
+        # requests each see the old one and all pass. One atomic count cannot.
+        limit, window = self.parse_rate(self.rate)
+        hit = counter_hit(f"writes:{request.user.pk}", window=int(window or 60))
+        self.retry_after = hit.retry_after
+        return hit.count <= int(limit or 0)
+
+    def wait(self) -> float:
+        return float(self.retry_after)
 
 
 class PatientView(APIView):
@@ -71,7 +80,9 @@ class PatientListView(PatientView, generics.ListAPIView[Any]):
 
 
 def _query(serializer_class: type, request: Request) -> dict[str, Any]:
-    query = serializer_class(data=request.query_params)
+    # A plain dict: given the QueryDict itself, DRF reads an empty value (`?date=`) as
+    # "not given", the way an HTML form means it; the schema says a date or nothing.
+    query = serializer_class(data=request.query_params.dict())
     query.is_valid(raise_exception=True)
     return dict(query.validated_data)
 

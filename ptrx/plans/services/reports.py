@@ -25,7 +25,7 @@ from ptrx.plans.models import (
     PlanStatus,
     Prescription,
 )
-from ptrx.plans.selectors import patient_local_today
+from ptrx.plans.selectors import patient_local_today, patient_registered_on
 from ptrx.plans.services.plans import plans_pause_for_red_flags
 from ptrx.plans.validators import validate_red_flag_answers
 
@@ -51,10 +51,15 @@ def _check_scale(
         errors.setdefault(field, []).append("Give a number from 0 to 10.")
 
 
-def _check_date(errors: dict[str, list[str]], day: dt.date, today: dt.date) -> None:
+def _check_date(errors: dict[str, list[str]], day: dt.date, today: dt.date, patient: Patient) -> None:
     if day > today:
         errors.setdefault("date", []).append(
             f"{day.isoformat()} is in the future (today is {today.isoformat()})."
+        )
+    registered = patient_registered_on(patient=patient)
+    if day < registered:
+        errors.setdefault("date", []).append(
+            f"{day.isoformat()} is before you were registered ({registered.isoformat()})."
         )
 
 
@@ -84,7 +89,7 @@ def completion_log(
     today = patient_local_today(patient=patient)
     date = date or today
     errors: dict[str, list[str]] = {}
-    _check_date(errors, date, today)
+    _check_date(errors, date, today, patient)
     if date < plan.start_date:
         errors.setdefault("date", []).append(f"The plan starts on {plan.start_date.isoformat()}.")
     if not 1 <= session <= prescription.sessions_per_day:
@@ -158,7 +163,7 @@ def checkin_record(
     today = patient_local_today(patient=patient)
     date = date or today
     errors: dict[str, list[str]] = {}
-    _check_date(errors, date, today)
+    _check_date(errors, date, today, patient)
     _check_scale(errors, "pain_now", pain_now)
     _check_scale(errors, "pain_next_morning", pain_next_morning, required=False)
     try:

@@ -310,7 +310,9 @@ def test_red_flag_checkin_pauses_the_plan_and_alerts_the_therapist(api, started_
         ({"pain_now": 2, "red_flags": {**CLEAR_SCREEN, "headache": True}}, "red_flags"),
         ({"pain_now": 2, "red_flags": {**CLEAR_SCREEN, "bladder_bowel": "yes please"}}, "red_flags"),
         ({"pain_now": 2, "red_flags": ["bladder_bowel"]}, "red_flags"),
-        ({"pain_now": 2, "date": "2099-01-01"}, "date"),
+        ({"pain_now": 2, "date": "2099-01-01", "red_flags": CLEAR_SCREEN}, "date"),
+        ({"pain_now": 2}, "red_flags"),
+        ({"pain_now": 2, "red_flags": {"bladder_bowel": False}}, "red_flags"),
         ({}, "pain_now"),
     ],
 )

@@ -4,8 +4,9 @@ import datetime as dt
 import os
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,12 @@ class Command(BaseCommand):
     help = "Create a demo superuser, therapist and patient (inferior branch, left side) with an active plan."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            # The demo password is published in the README: never on a real site.
+            raise CommandError(
+                "DEBUG is off: seed_demo creates accounts with a published password and only runs "
+                "in development (DEBUG=1)."
+            )
         password = os.environ.get("DEMO_PASSWORD", "ptrx-demo-2026")
         User = get_user_model()
         with transaction.atomic():
