@@ -10,7 +10,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.asgi import get_asgi_application
 from knox.models import AuthToken
 
-from tests.factories import PASSWORD
+from tests.factories import CLEAR_SCREEN, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_deeply_nested_json_is_a_400_with_a_message(api, method, path, body):
 
 
 def test_json_within_the_depth_limit_is_parsed(api, plan):
-    answer = api.post("/api/v1/me/checkins/", {"pain_now": 2, "red_flags": {}, "note": "fine"})
+    answer = api.post("/api/v1/me/checkins/", {"pain_now": 2, "red_flags": CLEAR_SCREEN, "note": "fine"})
     assert answer.status_code == 201
 
 
@@ -52,7 +52,7 @@ def test_a_body_over_the_limit_is_a_413_whatever_its_type(api, plan):
 
 
 def test_a_body_just_under_the_limit_is_served(api, plan):
-    body = json.dumps({"pain_now": 1, "padding": "x" * 200_000})
+    body = json.dumps({"pain_now": 1, "red_flags": CLEAR_SCREEN, "padding": "x" * 200_000})
     assert api.post("/api/v1/me/checkins/", body, content_type="application/json").status_code == 201
 
 
@@ -131,7 +131,9 @@ def test_write_throttle_admits_exactly_its_rate_under_concurrency(live_server, p
 
     def write(_n: int) -> int:
         headers = {"Authorization": f"Bearer {token}"}
-        return requests.post(url, json={"pain_now": 1}, headers=headers, timeout=60).status_code
+        return requests.post(
+            url, json={"pain_now": 1, "red_flags": CLEAR_SCREEN}, headers=headers, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         codes = list(pool.map(write, range(60)))
