@@ -382,12 +382,13 @@ def _side(exercise: CatalogueExercise, side: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Placed:
     entry: ProtocolEntry
+    category: str
+    level: int
     side: str
     seconds: int
     counts: bool  # an exercise item (advice items take no place in a session)
     emphasised: bool
     protected: bool  # a tensioner and its fallback slider stay together
-    days: tuple[int, ...]
 
 
 def _prescriptions(
@@ -395,12 +396,12 @@ def _prescriptions(
 ) -> tuple[PrescriptionDraft, ...]:
     """The phase's prescriptions in session order, each day kept to what a home session
     can hold (CLINICAL.md §8)."""
-    placed = _fit_sessions(_items(entries, catalogue, side, emphasis), catalogue)
+    placed = _fit_sessions(_items(entries, catalogue, side, emphasis))
 
-    def session_order(item: _Placed) -> tuple[int, bool, str]:
-        category = catalogue.get(item.entry.exercise).category
+    def session_order(placed_item: tuple[_Placed, tuple[int, ...]]) -> tuple[int, bool, str]:
+        item = placed_item[0]
         # A fallback slider comes before its tensioner.
-        return (CATEGORY_ORDER.index(category), is_tensioner(item.entry.exercise), item.entry.exercise)
+        return (CATEGORY_ORDER.index(item.category), is_tensioner(item.entry.exercise), item.entry.exercise)
 
     return tuple(
         PrescriptionDraft(
@@ -410,11 +411,11 @@ def _prescriptions(
             hold_seconds=item.entry.dose.hold_seconds,
             side=item.side,
             sessions_per_day=item.entry.dose.sessions_per_day,
-            days_of_week=item.days,
+            days_of_week=days,
             notes=item.entry.notes,
             order=order,
         )
-        for order, item in enumerate(sorted(placed, key=session_order), start=1)
+        for order, (item, days) in enumerate(sorted(placed, key=session_order), start=1)
     )
 
 
@@ -439,71 +440,77 @@ def _items(
         items.append(
             _Placed(
                 entry=entry,
+                category=exercise.category,
+                level=exercise.level,
                 side=item_side,
                 seconds=item_seconds(item),
                 counts=counts_for_adherence(exercise.category),
                 emphasised=exercise.category in emphasis,
                 protected=paired and exercise.category == "neurodynamic_glide",
-                days=DAYS_OF_WEEK[entry.dose.days_per_week],
             )
         )
     return items
 
 
-def _place(items: Sequence[_Placed]) -> list[_Placed]:
-    """Weekdays for each item: its usual pattern, or an alternate with the same spacing
-    when that makes the busiest day lighter (emphasised categories placed first)."""
+def _place(items: Sequence[_Placed]) -> tuple[list[tuple[int, ...]], bool]:
+    """Weekdays for each item (in the order given, emphasised categories first): its
+    usual pattern, or an alternate with the same spacing when that makes the busiest
+    day lighter; and whether a day then holds more than a home session."""
+    # Daily items weigh on every day alike, so only the others decide between patterns.
+    every_day_count = every_day_seconds = 0
     count = [0] * 7
     seconds = [0] * 7
-    result = []
-    for item in sorted(items, key=lambda item: (not item.emphasised, item.entry.exercise)):
+    placed = []
+    for item in items:
         usual = DAYS_OF_WEEK[item.entry.dose.days_per_week]
         if not item.counts:
-            result.append(replace(item, days=usual))
+            placed.append(usual)
             continue
-
-        def load(days: tuple[int, ...]) -> tuple[int, int]:
-            return (max(count[day] for day in days), max(seconds[day] for day in days))
-
-        days = min((usual, *ALTERNATE_DAYS.get(len(usual), ())), key=load)  # ties: the usual
+        if len(usual) == 7:
+            every_day_count += 1
+            every_day_seconds += item.seconds
+            placed.append(usual)
+            continue
+        days = usual
+        best = (max(count[day] for day in usual), max(seconds[day] for day in usual))
+        for pattern in ALTERNATE_DAYS.get(len(usual), ()):
+            load = (max(count[day] for day in pattern), max(seconds[day] for day in pattern))
+            if load < best:  # ties keep the usual pattern
+                days, best = pattern, load
         for day in days:
             count[day] += 1
             seconds[day] += item.seconds
-        result.append(replace(item, days=days))
-    return result
+        placed.append(days)
+    over = (
+        every_day_count + max(count) > MAX_EXERCISES_PER_DAY
+        or every_day_seconds + max(seconds) > MAX_SECONDS_PER_DAY
+    )
+    return placed, over
 
 
-def _fit_sessions(items: list[_Placed], catalogue: Catalogue) -> list[_Placed]:
+def _fit_sessions(items: list[_Placed]) -> list[tuple[_Placed, tuple[int, ...]]]:
     """Leave out exercise items until no day holds more than 6 of them or 30 estimated
     minutes. Kept longest: the last item of its category in the phase, a tensioner
     with its fallback slider, then the branches' emphasised categories; among the
     rest the lowest rung goes first (what the phase adds is its harder work, CLINICAL.md
     §3), then the longest. The week is laid out again after each one."""
+    items = sorted(items, key=lambda item: (not item.emphasised, item.entry.exercise))
     while True:
-        placed = _place(items)
-        if not any(_over(placed, day) for day in range(7)):
-            return placed
+        days, over = _place(items)
+        if not over:
+            return list(zip(items, days, strict=True))
         per_category: dict[str, int] = {}
-        for item in placed:
+        for item in items:
             if item.counts:
-                category = catalogue.get(item.entry.exercise).category
-                per_category[category] = per_category.get(category, 0) + 1
+                per_category[item.category] = per_category.get(item.category, 0) + 1
         dropped = min(
-            (item for item in placed if item.counts),
-            key=lambda item: _keep_rank(item, catalogue, per_category),
+            (item for item in items if item.counts),
+            key=lambda item: _keep_rank(item, per_category),
         )
-        items = [item for item in items if item.entry is not dropped.entry]
+        items = [item for item in items if item is not dropped]
 
 
-def _keep_rank(
-    item: _Placed, catalogue: Catalogue, per_category: Mapping[str, int]
-) -> tuple[bool, bool, bool, int, int, str]:
+def _keep_rank(item: _Placed, per_category: Mapping[str, int]) -> tuple[bool, bool, bool, int, int, str]:
     """Lower ranks are left out first (see _fit_sessions)."""
-    exercise = catalogue.get(item.entry.exercise)
-    sole = per_category[exercise.category] == 1
-    return (sole, item.protected, item.emphasised, exercise.level, -item.seconds, exercise.slug)
-
-
-def _over(items: Sequence[_Placed], day: int) -> bool:
-    due = [item for item in items if item.counts and day in item.days]
-    return len(due) > MAX_EXERCISES_PER_DAY or sum(item.seconds for item in due) > MAX_SECONDS_PER_DAY
+    sole = per_category[item.category] == 1
+    return (sole, item.protected, item.emphasised, item.level, -item.seconds, item.entry.exercise)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
@@ -54,6 +54,8 @@ class Catalogue:
     """The exercise library as the generator sees it: slugs linked into ladders."""
 
     exercises: Mapping[str, CatalogueExercise]
+    # Each exercise's ladder foot, worked out once (generation asks for it per entry).
+    roots: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def of(cls, exercises: Iterable[CatalogueExercise]) -> Catalogue:
@@ -79,7 +81,14 @@ class Catalogue:
             down = exercise.regression
             if down is not None and (down not in by_slug or by_slug[down].progression != exercise.slug):
                 raise DomainError(f"Exercise {exercise.slug!r}: regression {down!r} does not progress to it.")
-        return cls(exercises=MappingProxyType(by_slug))
+        roots = {}
+        for slug, exercise in by_slug.items():
+            current = exercise
+            # Levels strictly fall on the way down (checked above), so this ends.
+            while current.regression is not None:
+                current = by_slug[current.regression]
+            roots[slug] = current.slug
+        return cls(exercises=MappingProxyType(by_slug), roots=MappingProxyType(roots))
 
     def get(self, slug: str) -> CatalogueExercise:
         try:
@@ -91,6 +100,9 @@ class Catalogue:
         return self.get(slug).regression
 
     def ladder_root(self, slug: str) -> str:
+        root = self.roots.get(slug)
+        if root is not None:
+            return root
         # Levels strictly fall on the way down (checked in `of`), so this ends.
         current = self.get(slug)
         while current.regression is not None:
