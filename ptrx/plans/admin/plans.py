@@ -189,27 +189,43 @@ class PlanAdmin(TherapistScopedAdmin):
 
     @admin.display(description="estimated session per day")
     def session_estimate(self, plan: Plan) -> SafeString:
-        """Exercise items and minutes of one pass per weekday; a day over 6 items or 30
-        minutes (CLINICAL.md §8) is marked."""
-        rows = []
-        for week in plan_weeks(plan=plan):
-            cells = format_html_join(
-                " ",
-                '<span style="{}">{} {}&nbsp;/&nbsp;{}&nbsp;min</span>',
+        """A table of phases by weekday: exercise items and minutes of one pass; a day over
+        6 items or 30 minutes (CLINICAL.md §8) is marked."""
+        weeks = plan_weeks(plan=plan)
+        if not weeks:
+            return format_html("{}", "no phases")
+        head = format_html_join("", "<th>{}</th>", ((day,) for day, _count, _minutes in weeks[0].days))
+        rows = format_html_join(
+            "",
+            "<tr><th>{}. {}</th>{}</tr>",
+            (
                 (
-                    (
-                        "color:#b00;font-weight:bold"
-                        if over_home_session(exercises=count, minutes=minutes)
-                        else "",
-                        day,
-                        count,
-                        minutes,
-                    )
-                    for day, count, minutes in week.days
-                ),
-            )
-            rows.append((week.number, week.name, cells))
-        return format_html_join("", "<div>Phase {} ({}): {}</div>", rows)
+                    week.number,
+                    week.name,
+                    format_html_join(
+                        "",
+                        '<td style="{}">{} exercises<br>{}&nbsp;min</td>',
+                        (
+                            (
+                                OVER_STYLE if over_home_session(exercises=count, minutes=minutes) else "",
+                                count,
+                                minutes,
+                            )
+                            for _day, count, minutes in week.days
+                        ),
+                    ),
+                )
+                for week in weeks
+            ),
+        )
+        return format_html(
+            '<table class="session-estimate"><thead><tr><th>phase</th>{}</tr></thead>'
+            "<tbody>{}</tbody></table>"
+            '<p class="help">One pass through the day\'s exercises (advice items take no time); '
+            "more than 6 exercises or 30 minutes is marked.</p>",
+            head,
+            rows,
+        )
 
     @admin.display(description="options to add when ready")
     def phase_options(self, plan: Plan) -> SafeString | str:
