@@ -13,13 +13,9 @@ from typing import Any
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from ptrx.plans.outbox import TRANSPORT_ERRORS, notifications_fail, notifications_send
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.services.progression import progression_evaluate_due
-from ptrx.plans.services.reminders import (
-    TRANSPORT_ERRORS,
-    notifications_fail,
-    notifications_send,
-    reminders_dispatch,
-)
 from ptrx.plans.services.tracking import (
     adherence_snapshots_take,
     therapist_digests_fail,
