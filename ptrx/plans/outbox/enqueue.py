@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from django.db import transaction
-
 from ptrx.iterables import batched
 from ptrx.plans.outbox.delivery import SEND_BATCH_SIZE
+from ptrx.plans.queue import SEND_NOTIFICATIONS, on_commit, task_send
 
 logger = logging.getLogger(__name__)
 
@@ -21,15 +20,13 @@ def notifications_enqueue(ids: Sequence[int]) -> None:
     """
     if ids:
         ids = list(ids)
-        transaction.on_commit(lambda: _publish(ids))
+        on_commit(lambda: _publish(ids))
 
 
 def _publish(ids: list[int]) -> None:
-    from ptrx.plans.tasks import send_notifications  # the tasks import this module
-
     for number, batch in enumerate(batched(ids, SEND_BATCH_SIZE)):
         try:
-            send_notifications.delay(batch)
+            task_send(SEND_NOTIFICATIONS, args=[batch])
         except Exception:
             logger.warning(
                 "Broker unavailable: %d notification(s) stay pending for the next sweep.",
