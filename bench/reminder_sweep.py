@@ -5,7 +5,7 @@ zones, every one of them due at the same instant (the worst case: a reminder tim
 30 minutes before that instant in each zone), HISTORY_DAYS of completions and
 check-ins, none today.
 
-- Dispatch: one `reminders_dispatch(now=...)` (ptrx.plans.services.reminders) selects the
+- Dispatch: one `reminders_dispatch(now=...)` (ptrx.plans.reminders) selects the
   due patients, inserts their reminders and enqueues the sends on real Redis. Timed
   and its SQL statements counted at SMALL and LARGE patients (default 10,000 and
   100,000): queries per 1,000 patients should not grow with the population. Target:
@@ -54,7 +54,7 @@ def reset_outbox() -> None:
 
 
 def dispatch_once() -> dict[str, Any]:
-    from ptrx.plans.services.reminders import reminders_dispatch
+    from ptrx.plans.reminders import reminders_dispatch
 
     now = common.reference_now()
     counter = common.QueryCounter()
@@ -138,7 +138,7 @@ def deliver_once(total: int) -> dict[str, Any]:
     """Put every reminder back to pending, enqueue them all, wait until all are sent."""
     from django.db import transaction
 
-    from ptrx.plans.services.reminders import notifications_enqueue
+    from ptrx.plans.outbox import notifications_enqueue
 
     common.sql(
         "UPDATE plans_notification SET status = 'pending', claimed_at = NULL, sent_at = NULL, attempts = 0"
@@ -196,7 +196,7 @@ def bench_delivery(runs: int) -> dict[str, Any]:
 
 def profile_delivery(count: int = 500) -> str:
     """notifications_send in this process (what each worker process does) under pyinstrument."""
-    from ptrx.plans.services.reminders import notifications_send
+    from ptrx.plans.outbox import notifications_send
 
     common.sql(
         "UPDATE plans_notification SET status = 'pending', claimed_at = NULL, sent_at = NULL, attempts = 0"
@@ -229,7 +229,7 @@ def main() -> None:
             # Profiled at SMALL: the sweep works in fixed-size chunks, so the profile's
             # shares are those of the large sweep.
             reset_outbox()
-            from ptrx.plans.services.reminders import reminders_dispatch
+            from ptrx.plans.reminders import reminders_dispatch
 
             now = common.reference_now()
             profiles["dispatch"] = common.profile(

@@ -13,13 +13,10 @@ from typing import Any
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from ptrx.plans.outbox import TRANSPORT_ERRORS, notifications_fail, notifications_send
+from ptrx.plans.queue import SEND_NOTIFICATIONS
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.services.progression import progression_evaluate_due
-from ptrx.plans.services.reminders import (
-    TRANSPORT_ERRORS,
-    notifications_fail,
-    notifications_send,
-    reminders_dispatch,
-)
 from ptrx.plans.services.tracking import (
     adherence_snapshots_take,
     therapist_digests_fail,
@@ -74,7 +71,7 @@ def dispatch_due_reminders() -> dict[str, int]:
     }
 
 
-@shared_task(bind=True, **IDEMPOTENT, **MAIL_RETRY)
+@shared_task(name=SEND_NOTIFICATIONS, bind=True, **IDEMPOTENT, **MAIL_RETRY)
 def send_notifications(self: Task, notification_ids: list[int]) -> dict[str, int]:
     """Send these outbox rows over one mail connection; retry transport errors, then mark failed.
 

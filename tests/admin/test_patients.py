@@ -10,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ptrx.plans.admin.forms import PatientForm
 from ptrx.plans.domain.red_flags import RED_FLAGS
-from ptrx.plans.forms import PatientForm
 from ptrx.plans.models import AdherenceSnapshot, Patient, PlanStatus
+from ptrx.plans.services.logs import checkin_record
 from ptrx.plans.services.plans import plan_generate
-from ptrx.plans.services.reports import checkin_record
 from tests.admin.conftest import logged_in
 from tests.admin.pages import form_data
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from ptrx.plans.models import Plan
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.patients import THERAPISTS_GROUP
-from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
 from tests.factories import CLEAR_SCREEN, PASSWORD, make_active_plan, make_patient, make_therapist
 

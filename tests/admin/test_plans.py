@@ -14,8 +14,8 @@ from ptrx.exercises.models import Exercise
 from ptrx.plans.admin.plans import OVER_STYLE
 from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Outcome, Patient, Plan, PlanStatus, Prescription, ProgressionDecision
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.plans import plan_generate
-from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
 from tests.admin.pages import form_data, rows
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from ptrx.exercises.models import Exercise
 from ptrx.plans.models import Plan, Prescription
+from ptrx.plans.services.logs import completion_log
 from ptrx.plans.services.plans import plan_complete, plan_generate
 from ptrx.plans.services.prescriptions import (
     prescription_add,
@@ -16,7 +17,6 @@ from ptrx.plans.services.prescriptions import (
     prescription_update,
     prescription_validate,
 )
-from ptrx.plans.services.reports import completion_log
 from tests.factories import make_patient
 
 GOOD = {

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.plans import plan_generate
-from ptrx.plans.services.reports import checkin_record, completion_log
 from tests.admin.conftest import logged_in
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient
 

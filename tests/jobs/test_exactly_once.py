@@ -15,7 +15,8 @@ from django.db import connections
 from django.utils import timezone
 
 from ptrx.plans.models import Notification, NotificationStatus, Patient
-from ptrx.plans.services.reminders import SENDING_LEASE, outbox_claim, reminders_dispatch
+from ptrx.plans.outbox import SENDING_LEASE, outbox_claim
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.tasks import send_notifications
 from tests.jobs.conftest import (
     WorkerProcess,

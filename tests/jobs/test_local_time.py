@@ -11,13 +11,10 @@ from celery import Celery
 from django.core import mail
 from django.utils import timezone
 
+from ptrx.plans.domain.local_time import due_window, reminder_instant
 from ptrx.plans.models import Notification, NotificationStatus
-from ptrx.plans.services.reminders import (
-    due_window,
-    notifications_send,
-    reminder_instant,
-    reminders_dispatch,
-)
+from ptrx.plans.outbox import notifications_send
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.tasks import dispatch_due_reminders
 from tests.jobs.conftest import (
     minutes_from_now,

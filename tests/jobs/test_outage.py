@@ -28,7 +28,8 @@ from ptrx.plans.models import (
     NotificationStatus,
     Prescription,
 )
-from ptrx.plans.services.reminders import PENDING_GRACE, reminders_dispatch
+from ptrx.plans.outbox import PENDING_GRACE
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.tasks import send_notifications
 from tests.factories import CLEAR_SCREEN, make_therapist
 from tests.jobs.conftest import (

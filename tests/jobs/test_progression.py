@@ -21,9 +21,9 @@ from ptrx.plans.models import (
     ProgressionDecision,
 )
 from ptrx.plans.selectors import prescription_due_on
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.plans import plan_set_phase
 from ptrx.plans.services.progression import progression_evaluate
-from ptrx.plans.services.reports import checkin_record, completion_log
 from ptrx.plans.tasks import evaluate_progress
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 from tests.jobs.conftest import finished_tasks, running_worker, wait_until

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Notification, NotificationKind
-from ptrx.plans.services.reminders import CATEGORY_WORDS, join_words, reminders_dispatch
+from ptrx.plans.reminders import CATEGORY_WORDS, join_words, reminders_dispatch
 from tests.jobs.conftest import active_plan, minutes_from_now, reminded_patient
 
 ZONE = "UTC"

@@ -15,10 +15,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ptrx.plans.models import Completion, Notification, NotificationKind, NotificationStatus, Prescription
+from ptrx.plans.outbox import notifications_send
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.selectors import patient_local_today, today_for
+from ptrx.plans.services.logs import completion_log
 from ptrx.plans.services.plans import plan_pause
-from ptrx.plans.services.reminders import notifications_send, reminders_dispatch
-from ptrx.plans.services.reports import completion_log
 from tests.jobs.conftest import active_plan, minutes_from_now, reminded_patient
 
 # Words that would name the diagnosis or a branch (DESIGN.md: bodies name neither).

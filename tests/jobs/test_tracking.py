@@ -20,8 +20,8 @@ from ptrx.plans.models import (
     TherapistDigest,
 )
 from ptrx.plans.selectors import adherence_summary
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.plans import plan_pause
-from ptrx.plans.services.reports import checkin_record, completion_log
 from ptrx.plans.services.tracking import (
     DIGEST_HOUR_UTC,
     therapist_digests_prepare,

@@ -8,10 +8,10 @@ import time_machine
 
 from ptrx.plans.domain import ADVICE, adherence_percent, evaluate_progress
 from ptrx.plans.models import AdherenceSnapshot, Notification, Patient, Prescription, TherapistDigest
+from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.selectors import patient_list_follow_up, today_for
+from ptrx.plans.services.logs import completion_log
 from ptrx.plans.services.progression import progress_input
-from ptrx.plans.services.reminders import reminders_dispatch
-from ptrx.plans.services.reports import completion_log
 from ptrx.plans.services.tracking import adherence_snapshots_take, therapist_digests_prepare
 from tests.conftest import client_for
 from tests.factories import make_active_plan, make_patient

@@ -4,7 +4,7 @@ nothing: their bytes must be those of a plain Django message."""
 import pytest
 from django.core.mail import EmailMultiAlternatives
 
-from ptrx.plans.services.reminders import OutboxEmail
+from ptrx.plans.outbox import OutboxEmail
 
 SUBJECTS = [
     "Time for today's exercises",

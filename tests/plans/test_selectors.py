@@ -6,8 +6,8 @@ import pytest
 
 from ptrx.plans.models import Completion, Phase, Prescription
 from ptrx.plans.selectors import adherence_by_day_many, adherence_summary
+from ptrx.plans.services.logs import completion_log
 from ptrx.plans.services.plans import plan_set_phase
-from ptrx.plans.services.reports import completion_log
 from tests.factories import make_active_plan, make_patient
 
 pytestmark = pytest.mark.django_db

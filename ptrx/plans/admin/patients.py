@@ -16,12 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
-from ptrx.plans.admin.pages import render_form_page
-from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
-from ptrx.plans.charts import AMBER, RED, adherence_colour
-from ptrx.plans.domain.adherence import ALERT, NOTICE, adherence_band
-from ptrx.plans.domain.red_flags import EMERGENCY, RED_FLAGS, URGENT, positive_red_flags
-from ptrx.plans.forms import (
+from ptrx.plans.admin.forms import (
     PatientChangeForm,
     PatientCreateForm,
     PatientForm,
@@ -29,6 +24,11 @@ from ptrx.plans.forms import (
     add_service_errors,
     red_flag_field_names,
 )
+from ptrx.plans.admin.pages import render_form_page
+from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
+from ptrx.plans.charts import AMBER, RED, adherence_colour
+from ptrx.plans.domain.adherence import ALERT, NOTICE, adherence_band
+from ptrx.plans.domain.red_flags import EMERGENCY, RED_FLAGS, URGENT, positive_red_flags
 from ptrx.plans.models import Patient, Plan, PlanStatus
 from ptrx.plans.selectors import (
     ADHERENCE_ALERT_PERCENT,

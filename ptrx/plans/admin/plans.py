@@ -17,17 +17,17 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from ptrx.plans.admin.pages import render_form_page
-from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
-from ptrx.plans.charts import adherence_chart, pain_chart
-from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
-from ptrx.plans.domain.session import over_home_session
-from ptrx.plans.forms import (
+from ptrx.plans.admin.forms import (
     KnownLabelsAutocompleteSelect,
     PlanDuplicateForm,
     PrescriptionForm,
     PrescriptionFormSet,
 )
+from ptrx.plans.admin.pages import render_form_page
+from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
+from ptrx.plans.charts import adherence_chart, pain_chart
+from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
+from ptrx.plans.domain.session import over_home_session
 from ptrx.plans.models import Patient, Plan, PlanStatus, Prescription
 from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_phase_options, plan_weeks
 from ptrx.plans.services.plans import (

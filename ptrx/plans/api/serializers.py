@@ -9,7 +9,7 @@ from ptrx.exercises.models import Exercise
 from ptrx.plans.domain.adherence import ADVICE, EXERCISE
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
-from ptrx.plans.services.reports import CONTACT_THERAPIST, SEEK_URGENT_CARE
+from ptrx.plans.services.logs import CONTACT_THERAPIST, SEEK_URGENT_CARE
 from ptrx.plans.validators import time_zones
 
 HH_MM = "%H:%M"

@@ -31,8 +31,8 @@ from ptrx.plans.selectors import (
     plan_with_prescriptions,
     today_for,
 )
+from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.patients import patient_update_settings
-from ptrx.plans.services.reports import checkin_record, completion_log
 
 READ_ERRORS = ERROR_RESPONSES(401, 403)
 # Lists answer 400 for a page that is not a positive integer, 404 for one past the end.

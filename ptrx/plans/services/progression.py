@@ -74,6 +74,7 @@ from ptrx.plans.models import (
     Prescription,
     ProgressionDecision,
 )
+from ptrx.plans.outbox import notifications_enqueue
 from ptrx.plans.selectors import (
     active_plan_chunks,
     adherence_by_day_many,
@@ -81,7 +82,6 @@ from ptrx.plans.selectors import (
     reads_without_jit,
 )
 from ptrx.plans.services.plans import plans_move_phase
-from ptrx.plans.services.reminders import notifications_enqueue
 
 logger = logging.getLogger(__name__)
 

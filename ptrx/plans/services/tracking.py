@@ -30,8 +30,8 @@ from ptrx.plans.models import (
     PlanStatus,
     TherapistDigest,
 )
+from ptrx.plans.outbox import outbox_deliver, outbox_recover
 from ptrx.plans.selectors import active_plan_chunks, adherence_by_day_many, patient_local_today
-from ptrx.plans.services.reminders import outbox_deliver, outbox_recover
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription
-from ptrx.plans.services.reports import checkin_record, completion_log
+from ptrx.plans.services.logs import checkin_record, completion_log
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient, make_therapist
 
 pytestmark = pytest.mark.django_db
