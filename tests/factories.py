@@ -1,11 +1,8 @@
-"""factory_boy factories. Patients and plans are made through the services, as every
+"""Test factories. Patients and plans are made through the services, as every
 writer in ptrx does; the factories only fill in the boring fields."""
 
 import datetime as dt
 from typing import Any
-
-import factory
-from django.contrib.auth import get_user_model
 
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES
 from ptrx.plans.models import Patient, Plan
@@ -13,17 +10,6 @@ from ptrx.plans.services.patients import patient_create, therapist_create
 from ptrx.plans.services.plans import plan_activate, plan_generate
 
 PASSWORD = "a-long-test-password-9"
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name")
-    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
 
 _counter = iter(range(1, 10**9))

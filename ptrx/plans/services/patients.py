@@ -153,11 +153,6 @@ def patient_create(
         )
 
 
-def patient_has_red_flag(patient: Patient) -> bool:
-    """True when the intake screen has any positive answer."""
-    return bool(positive_red_flags(patient.red_flags))
-
-
 def patient_update_settings(
     *,
     patient: Patient,
