@@ -27,6 +27,10 @@ class PatientForm(forms.ModelForm):
     # superuser picks one.
     acting_user: Any = None
 
+    # On the patient's login (the User), written through the services.
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False, help_text="Where reminders are sent")
     branches = forms.MultipleChoiceField(
         choices=Branch.choices, widget=forms.CheckboxSelectMultiple, help_text="Involved cluneal branches"
     )
@@ -79,6 +83,24 @@ class PatientForm(forms.ModelForm):
             if isinstance(field, RedFlagField)
         }
 
+    def patient_fields(self) -> dict[str, Any]:
+        """What patient_create and patient_update both take from the form."""
+        data = self.cleaned_data
+        return {
+            "therapist": self.therapist(),
+            "branches": data["branches"],
+            "side": data["side"],
+            "irritability": data["irritability"],
+            "timezone_name": data["timezone"],
+            "reminder_time": data["reminder_time"],
+            "reminders_enabled": data["reminders_enabled"],
+            "email": data["email"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "red_flags": self.red_flag_answers(),
+            "screened_on": data["red_flags_screened_on"],
+        }
+
     def therapist(self) -> Any:
         if "therapist" in self.fields:
             return self.cleaned_data.get("therapist")
@@ -105,9 +127,6 @@ class PatientCreateForm(PatientForm):
     """A new patient with their login, created by `patient_create`."""
 
     username = forms.CharField(max_length=150, help_text="What the patient types to sign in to the app")
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(required=False, help_text="Where reminders are sent")
     password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
     password2 = forms.CharField(
         label="Password again", strip=False, widget=forms.PasswordInput, help_text="The same, to check it"
@@ -148,30 +167,11 @@ class PatientCreateForm(PatientForm):
     def create_patient(self) -> Patient:
         """Create the patient and their login through the service."""
         data = self.cleaned_data
-        return patient_create(
-            username=data["username"],
-            password=data["password1"],
-            therapist=self.therapist(),
-            branches=data["branches"],
-            side=data["side"],
-            irritability=data["irritability"],
-            timezone_name=data["timezone"],
-            reminder_time=data["reminder_time"],
-            reminders_enabled=data["reminders_enabled"],
-            email=data["email"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            red_flags=self.red_flag_answers(),
-            screened_on=data["red_flags_screened_on"],
-        )
+        return patient_create(username=data["username"], password=data["password1"], **self.patient_fields())
 
 
 class PatientChangeForm(PatientForm):
     """An existing patient: their clinical settings, screen and name on their login."""
-
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(required=False, help_text="Where reminders are sent")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,19 +192,4 @@ class PatientChangeForm(PatientForm):
 
     def update_patient(self) -> list[Plan]:
         """Write the edit through the service; returns the plans a red flag paused."""
-        data = self.cleaned_data
-        return patient_update(
-            patient=self.instance,
-            therapist=self.therapist(),
-            branches=data["branches"],
-            side=data["side"],
-            irritability=data["irritability"],
-            timezone_name=data["timezone"],
-            reminder_time=data["reminder_time"],
-            reminders_enabled=data["reminders_enabled"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            email=data["email"],
-            red_flags=self.red_flag_answers(),
-            screened_on=data["red_flags_screened_on"],
-        )
+        return patient_update(patient=self.instance, **self.patient_fields())
