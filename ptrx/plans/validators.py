@@ -39,8 +39,13 @@ def time_zones() -> tuple[str, ...]:
     )
 
 
+@functools.cache
+def _time_zone_set() -> frozenset[str]:
+    return frozenset(time_zones())
+
+
 def validate_timezone(name: str) -> None:
-    if name not in time_zones():
+    if name not in _time_zone_set():
         raise ValidationError(
             f'"{name}" is not a known IANA time zone (for example Europe/London).', code="timezone"
         )

@@ -27,12 +27,10 @@ from ptrx.plans.admin.forms import (
 from ptrx.plans.admin.pages import render_form_page
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import AMBER, RED, adherence_colour
-from ptrx.plans.domain.adherence import ALERT, NOTICE, adherence_band
+from ptrx.plans.domain.adherence import ADHERENT_PERCENT, ALERT, ALERT_PERCENT, NOTICE, adherence_band
 from ptrx.plans.domain.red_flags import EMERGENCY, RED_FLAGS, URGENT, positive_red_flags
 from ptrx.plans.models import Patient, Plan, PlanStatus
 from ptrx.plans.selectors import (
-    ADHERENCE_ALERT_PERCENT,
-    ADHERENCE_NOTICE_PERCENT,
     patient_list_follow_up,
     patient_local_today,
 )
@@ -77,22 +75,20 @@ class AdherenceFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
-            ("alert", f"Below {ADHERENCE_ALERT_PERCENT}%"),
-            ("notice", f"{ADHERENCE_ALERT_PERCENT}-{ADHERENCE_NOTICE_PERCENT - 1}%"),
-            ("adherent", f"{ADHERENCE_NOTICE_PERCENT}% or more"),
+            ("alert", f"Below {ALERT_PERCENT}%"),
+            ("notice", f"{ALERT_PERCENT}-{ADHERENT_PERCENT - 1}%"),
+            ("adherent", f"{ADHERENT_PERCENT}% or more"),
             ("none", "No data yet"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         match self.value():
             case "alert":
-                return queryset.filter(adherence_7d__lt=ADHERENCE_ALERT_PERCENT)
+                return queryset.filter(adherence_7d__lt=ALERT_PERCENT)
             case "notice":
-                return queryset.filter(
-                    adherence_7d__gte=ADHERENCE_ALERT_PERCENT, adherence_7d__lt=ADHERENCE_NOTICE_PERCENT
-                )
+                return queryset.filter(adherence_7d__gte=ALERT_PERCENT, adherence_7d__lt=ADHERENT_PERCENT)
             case "adherent":
-                return queryset.filter(adherence_7d__gte=ADHERENCE_NOTICE_PERCENT)
+                return queryset.filter(adherence_7d__gte=ADHERENT_PERCENT)
             case "none":
                 return queryset.filter(adherence_7d__isnull=True)
         return queryset
@@ -194,7 +190,7 @@ class PatientAdmin(TherapistScopedAdmin):
             badges.append(_badge("flare", AMBER))
         band = None if patient.adherence_7d is None else adherence_band(int(patient.adherence_7d))
         if band in (NOTICE, ALERT):
-            threshold = ADHERENCE_ALERT_PERCENT if band == ALERT else ADHERENCE_NOTICE_PERCENT
+            threshold = ALERT_PERCENT if band == ALERT else ADHERENT_PERCENT
             badges.append(_badge(f"adherence < {threshold}%", RED if band == ALERT else AMBER))
         return format_html_join("", "{}", ((badge,) for badge in badges))
 

@@ -32,7 +32,7 @@ def item_kind(category: str) -> str:
 
 
 def counts_for_adherence(category: str) -> bool:
-    return category not in ADVICE_CATEGORIES
+    return item_kind(category) == EXERCISE
 
 
 def adherence_percent(*, prescribed: int, completed: int) -> int:

@@ -257,8 +257,8 @@ def _adjusted(
         else:
             slug = _rung_below(catalogue, entry.exercise, no_sitting=no_sitting_down) or entry.exercise
     # Step down until the exercise is not done seated; drop it if none is.
-    while no_sitting and slug is not None and catalogue.get(slug).position == "sitting":
-        slug = catalogue.step_down(slug)
+    if no_sitting and slug is not None and catalogue.get(slug).position == "sitting":
+        slug = _rung_below(catalogue, slug, no_sitting=True)
     if slug is None:
         return None
     if slug != entry.exercise:

@@ -2,8 +2,6 @@
 
 from ptrx.plans.selectors.adherence import Adherence, adherence_by_day_many, adherence_summary
 from ptrx.plans.selectors.follow_up import (
-    ADHERENCE_ALERT_PERCENT,
-    ADHERENCE_NOTICE_PERCENT,
     patient_list_follow_up,
     plan_follow_up,
 )
@@ -24,8 +22,6 @@ from ptrx.plans.selectors.plans import (
 )
 
 __all__ = [
-    "ADHERENCE_ALERT_PERCENT",
-    "ADHERENCE_NOTICE_PERCENT",
     "Adherence",
     "active_plan_chunks",
     "adherence_by_day_many",

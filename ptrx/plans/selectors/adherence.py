@@ -86,8 +86,8 @@ def _schedules(rows: Any) -> dict[int, list[_PhaseSchedule]]:
         phase = phases.get(phase_id)
         if phase is None:
             phase = phases[phase_id] = _PhaseSchedule(started_on, ended_on, [])
-        if pk is not None:
-            phase.prescriptions.append(_Scheduled(pk, slug, name, sessions, frozenset(days)))
+        # Every row has a prescription: the exercise filter joins them inner.
+        phase.prescriptions.append(_Scheduled(pk, slug, name, sessions, frozenset(days)))
     return {plan_id: list(phases.values()) for plan_id, phases in by_plan.items()}
 
 
@@ -118,12 +118,11 @@ def _phase_days(phases: QuerySet[Phase]) -> dict[int, list[_PhaseDays]]:
         plan_phases = by_plan.setdefault(plan_id, [])
         if not plan_phases or plan_phases[-1].pk != phase_id:
             plan_phases.append(_PhaseDays(phase_id, started_on, ended_on, []))
-        if days is not None:
-            key = tuple(days)
-            schedule = schedules.get(key)
-            if schedule is None:
-                schedule = schedules[key] = frozenset(key)
-            plan_phases[-1].sessions_by_days.append((schedule, sessions))
+        key = tuple(days)  # never null: the exercise filter joins the prescriptions inner
+        schedule = schedules.get(key)
+        if schedule is None:
+            schedule = schedules[key] = frozenset(key)
+        plan_phases[-1].sessions_by_days.append((schedule, sessions))
     return by_plan
 
 

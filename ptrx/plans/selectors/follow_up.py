@@ -23,7 +23,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest
 
-from ptrx.plans.domain import ADHERENT_PERCENT, ALERT_PERCENT
 from ptrx.plans.domain.red_flags import RED_FLAGS
 from ptrx.plans.models import (
     AdherenceSnapshot,
@@ -37,9 +36,6 @@ from ptrx.plans.models import (
 from ptrx.plans.selectors.adherence import Adherence, adherence_summary
 
 ADHERENCE_WINDOW_DAYS = 7
-# Below 80% of sessions in a week is a notice, below 50% an alert (CLINICAL.md §6).
-ADHERENCE_NOTICE_PERCENT = ADHERENT_PERCENT
-ADHERENCE_ALERT_PERCENT = ALERT_PERCENT
 FLARE_WINDOW_DAYS = 7
 
 

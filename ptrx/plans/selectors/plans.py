@@ -94,16 +94,16 @@ class PhaseWeek:
 
 def plan_weeks(*, plan: Plan) -> list[PhaseWeek]:
     """Each phase's week (CLINICAL.md §8's estimate of one pass, advice apart), in one query."""
-    by_phase: dict[int, tuple[str, list[Prescription]]] = {}
-    for phase in plan_with_prescriptions(plans=Plan.objects.filter(pk=plan.pk)).get().phases.all():
-        by_phase[phase.number] = (phase.name, list(phase.prescriptions.all()))
     weeks = []
-    for number, (name, prescriptions) in sorted(by_phase.items()):
+    monday = dt.date(2024, 1, 1)  # any Monday: the days of a week in order
+    for phase in plan_with_prescriptions(plans=Plan.objects.filter(pk=plan.pk)).get().phases.all():
+        exercises = [p for p in phase.prescriptions.all() if p.kind == EXERCISE]
         days = []
-        for weekday, label in enumerate(WEEKDAYS):
-            due = [p for p in prescriptions if weekday in p.days_of_week and p.kind == EXERCISE]
+        for offset, label in enumerate(WEEKDAYS):
+            day = monday + dt.timedelta(days=offset)
+            due = [p for p in exercises if prescription_due_on(p, day)]
             days.append((label, len(due), prescriptions_minutes(due)))
-        weeks.append(PhaseWeek(number=number, name=name, days=days))
+        weeks.append(PhaseWeek(number=phase.number, name=phase.name, days=days))
     return weeks
 
 
