@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -173,6 +174,21 @@ def test_the_list_shows_adherence_activity_and_flags_with_filters(library: Any, 
     assert shown("flare=yes") == {"Bea"}
     assert shown("o=3") and shown("q=Ada") == {"Ada"}
     assert flagged and quiet
+
+
+def test_the_lists_adherence_window_is_the_days_over_in_the_patients_own_zone(
+    library: Any, therapist: Any
+) -> None:
+    # At 12:00 UTC it is already tomorrow at UTC+14: the patient's yesterday is UTC's today.
+    patient = make_patient(therapist=therapist, first_name="Kiri", timezone_name="Pacific/Kiritimati")
+    plan = plan_generate(patient=patient, start=dt.date(2026, 3, 1))
+    for day, completed in ((dt.date(2026, 3, 10), 6), (dt.date(2026, 3, 3), 0)):
+        AdherenceSnapshot.objects.create(plan=plan, date=day, prescribed=10, completed=completed)
+    client = logged_in(therapist)
+    with time_machine.travel(dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC), tick=False):
+        (row,) = client.get(LIST_URL).context["cl"].result_list
+    # 11 March there: 4 to 10 March are the 7 days over; 3 March is not one of them.
+    assert row.adherence_7d == 60
 
 
 def test_the_list_takes_the_same_queries_for_3_and_15_patients(

@@ -14,7 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from ptrx.plans.models import Completion, Notification, NotificationKind, NotificationStatus, Prescription
+from ptrx.plans.models import (
+    Completion,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Patient,
+    Prescription,
+)
 from ptrx.plans.outbox import notifications_send
 from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.selectors import patient_local_today, today_for
@@ -279,3 +286,16 @@ def test_a_completed_session_is_not_reminded_by_later_sweeps(library: None) -> N
         reminders_dispatch(now=timezone.now() + dt.timedelta(minutes=minutes))
     assert not Notification.objects.filter(patient=patient).exists()
     assert Completion.objects.filter(plan__patient=patient).count() == 9
+
+
+def test_a_patient_whose_stored_zone_is_unknown_is_reminded_in_utc_as_the_api_dates_them(
+    library: None,
+) -> None:
+    # Zones are validated when saved; a row that holds an unknown one anyway (an older
+    # tzdata on a new node) counts in UTC everywhere, the sweep included.
+    patient = due_patient()
+    Patient.objects.filter(pk=patient.pk).update(timezone="Mars/Olympus_Mons")
+    patient.refresh_from_db()
+    reminders_dispatch()
+    row = Notification.objects.get(patient=patient)
+    assert row.local_date == patient_local_today(patient=patient) == timezone.now().date()

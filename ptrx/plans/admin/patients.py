@@ -135,7 +135,7 @@ class PatientAdmin(TherapistScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
         patients = super().get_queryset(request).select_related("user", "therapist")
-        return patient_list_follow_up(patients=patients, today=timezone.localdate())
+        return patient_list_follow_up(patients=patients, now=timezone.now())
 
     def get_list_display(self, request: HttpRequest) -> Any:
         if request.user.is_superuser:

@@ -50,6 +50,7 @@ from ptrx.plans.domain.session import (
     session_minutes,
     session_seconds,
 )
+from ptrx.plans.domain.today import due_on, sessions_left
 from ptrx.plans.domain.types import (
     BRANCHES,
     CATEGORIES,
@@ -113,6 +114,7 @@ __all__ = [
     "adherence_percent",
     "catalogue_from_json",
     "counts_for_adherence",
+    "due_on",
     "evaluate_progress",
     "generate_plan",
     "is_adherent",
@@ -123,6 +125,7 @@ __all__ = [
     "protocols_from_json",
     "session_minutes",
     "session_seconds",
+    "sessions_left",
     "slider_unquiet",
     "tensioner_deferral",
 ]

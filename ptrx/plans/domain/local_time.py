@@ -15,11 +15,29 @@ A reminder is due while that instant <= now < instant + the send window.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 UTC = dt.UTC
+
+
+@functools.lru_cache(maxsize=1024)
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """The zone a patient's stored name stands for. Names are validated when saved; a
+    row that somehow holds an unknown one counts in UTC, everywhere (the API's dates,
+    the reminder sweep, the nightly jobs), rather than failing a job or going silent.
+    Cached: ZoneInfo keeps only the last few zones it built."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def local_date(*, zone_name: str, now: dt.datetime) -> dt.date:
+    """The date at `now` in the patient's zone `zone_name` (zone_named's rule)."""
+    return now.astimezone(zone_named(zone_name)).date()
 
 
 def reminder_instant(*, day: dt.date, at: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q
 
-from ptrx.plans.domain.local_time import DueWindow, due_window, reminder_instant
+from ptrx.plans.domain.local_time import DueWindow, due_window, reminder_instant, zone_named
 from ptrx.plans.models import PATIENT_KINDS, Notification, Patient, Plan, PlanStatus
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,14 @@ class Candidate(NamedTuple):
     current_phase: int
 
 
-def due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[DueWindow]:
+class ZoneDue(NamedTuple):
+    """The reminder times due now for the patients whose stored zone is `name`."""
+
+    name: str
+    due: DueWindow
+
+
+def due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[ZoneDue]:
     zones = (
         Patient.objects.filter(reminders_enabled=True, plans__status=PlanStatus.ACTIVE)
         .order_by()
@@ -36,31 +42,29 @@ def due_windows(*, now: dt.datetime, window: dt.timedelta) -> list[DueWindow]:
     )
     windows = []
     for name in zones:
-        try:
-            zone = zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            logger.error("Patients with the unknown time zone %r get no reminders.", name)
-            continue
+        zone = zone_named(name)
+        if zone.key != name:
+            logger.error("Patients with the unknown time zone %r get their reminders in UTC.", name)
         due = due_window(zone=zone, now=now, window=window)
         if due is not None:
-            windows.append(due)
+            windows.append(ZoneDue(name=name, due=due))
     return windows
 
 
 def candidates_due(
-    windows: Sequence[DueWindow], *, now: dt.datetime, window: dt.timedelta
+    windows: Sequence[ZoneDue], *, now: dt.datetime, window: dt.timedelta
 ) -> Iterator[Candidate]:
     """Active plans of patients with reminders on, whose reminder time is due now and
     who have no reminder for their local today yet: one query for up to ZONES_PER_QUERY zones."""
-    by_zone = {due.zone.key: due for due in windows}
+    by_zone = dict(windows)
     in_range = Q()
-    for due in windows:
+    for name, due in windows:
         already_reminded = Notification.objects.filter(
             patient_id=OuterRef("patient_id"), kind__in=PATIENT_KINDS, local_date=due.local_date
         )
         in_range |= Q(
             ~Exists(already_reminded),
-            patient__timezone=due.zone.key,
+            patient__timezone=name,
             patient__reminder_time__gte=due.earliest,
             patient__reminder_time__lte=due.latest,
         )

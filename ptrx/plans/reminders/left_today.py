@@ -13,8 +13,10 @@ from django.db import connection
 from django.db.models import Count, Max, Q, TextField
 from django.db.models.functions import Cast
 
+from ptrx.exercises.models import Exercise
 from ptrx.plans.domain.adherence import EXERCISE_CATEGORIES
-from ptrx.plans.models import PATIENT_KINDS, Completion, Notification, NotificationKind, Prescription
+from ptrx.plans.domain.today import sessions_left
+from ptrx.plans.models import Completion, Notification, NotificationKind, Phase, Prescription
 from ptrx.plans.reminders.candidates import Candidate
 
 # The missed-session nudge (CLINICAL.md §6): after this many scheduled days in a row
@@ -37,15 +39,15 @@ class LeftToday(NamedTuple):
 
 
 def plans_left_today(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
-    """What is left today of each candidate plan with something left and no reminder today yet."""
+    """What is left today (the domain's sessions_left) of each candidate plan with something
+    left. The candidates have no reminder today yet (candidates_due)."""
     if connection.vendor == "postgresql":
         return _left_today_postgresql(candidates)
     return _left_today(candidates)
 
 
 def _left_today(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
-    """What is left today of each candidate plan with something left and no reminder
-    today yet, through the ORM: a few queries, then a pass over the prescriptions."""
+    """plans_left_today through the ORM: a few queries, then a pass over the prescriptions."""
     plan_ids = [c.plan_id for c in candidates]
     dates = {c.local_date for c in candidates}
     schedule: dict[int, list[tuple[int, str, int, frozenset[int]]]] = defaultdict(list)
@@ -108,26 +110,29 @@ def _left_today(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
         .annotate(last=Max("date"))
         .values_list("plan_id", "last")
     )
-    earlier = {
-        (row["patient_id"], row["kind"], row["local_date"])
-        for row in Notification.objects.filter(
+    nudged = set(
+        Notification.objects.filter(
             patient_id__in=[c.patient_id for c in candidates],
-            kind__in=PATIENT_KINDS,
+            kind=NotificationKind.MISSED,
             local_date__gt=min(dates) - dt.timedelta(days=MISSED_EVERY_DAYS),
-        ).values("patient_id", "kind", "local_date")
-    }
+        ).values_list("patient_id", "local_date")
+    )
     left_today = {}
     for candidate in candidates:
         today = candidate.local_date
-        if any((candidate.patient_id, kind, today) in earlier for kind in PATIENT_KINDS):
-            continue
         prescriptions = schedule.get(candidate.plan_id, [])
-        weekday = today.weekday()
         remaining = [
-            (category, sessions_per_day - done)
+            (category, left)
             for prescription_id, category, sessions_per_day, days in prescriptions
-            if weekday in days
-            and (done := done_today.get((candidate.plan_id, prescription_id, today), 0)) < sessions_per_day
+            if (
+                left := sessions_left(
+                    category=category,
+                    sessions_per_day=sessions_per_day,
+                    sessions_done=done_today.get((candidate.plan_id, prescription_id, today), 0),
+                    days_of_week=days,
+                    day=today,
+                )
+            )
         ]
         if not remaining:  # a rest day, or everything already logged
             continue
@@ -137,7 +142,7 @@ def _left_today(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
             categories=tuple(category for category, _sessions in remaining),
             weekdays=frozenset().union(*(days for *_item, days in prescriptions)),
             nudged_lately=any(
-                (candidate.patient_id, NotificationKind.MISSED, today - dt.timedelta(days=back)) in earlier
+                (candidate.patient_id, today - dt.timedelta(days=back)) in nudged
                 for back in range(1, MISSED_EVERY_DAYS)
             ),
             last_logged=last_logged.get(candidate.plan_id),
@@ -145,31 +150,30 @@ def _left_today(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
     return left_today
 
 
-# _left_today in one statement: the database joins each candidate plan to its current
+# _left_today in one statement (its `due` and `sessions_left` are the domain's
+# sessions_left in SQL; tests/jobs/test_sql_parity.py runs both on the same data).
+# The database joins each candidate plan to its current
 # phase's prescriptions and today's logs and sums them up, so one row per plan comes
 # back instead of one per prescription (about nine), and no Python runs per prescription.
 # `weekday` is the plan's local weekday as a JSON number, for days_of_week @> weekday.
 # OFFSET 0 keeps `item` a subquery of its own, so `due` is worked out once per row, not
 # once per aggregate that uses it (and its rows are not written to a temporary table, as
 # a MATERIALIZED one's are).
-_PG_LEFT_TODAY = """
+_PG_LEFT_TODAY = f"""
 WITH candidate AS (
     SELECT c.plan_id, c.phase, c.day, c.weekday,
-           EXISTS (SELECT 1 FROM plans_notification n
+           EXISTS (SELECT 1 FROM {Notification._meta.db_table} n
                    WHERE n.patient_id = c.patient_id AND n.kind = %(missed)s
                      AND n.local_date >= c.day - %(nudge_days)s AND n.local_date < c.day) AS nudged_lately,
-           (SELECT max(co.date) FROM plans_completion co
+           (SELECT max(co.date) FROM {Completion._meta.db_table} co
             WHERE co.plan_id = c.plan_id AND co.date < c.day
               AND co.date >= c.day - %(lookback_days)s) AS last_logged
     FROM unnest(%(plan_id)s::bigint[], %(patient_id)s::bigint[], %(phase)s::int[], %(day)s::date[],
                 %(weekday)s::jsonb[]) AS c(plan_id, patient_id, phase, day, weekday)
-    WHERE NOT EXISTS (SELECT 1 FROM plans_notification n
-                      WHERE n.patient_id = c.patient_id AND n.kind = ANY(%(patient_kinds)s::text[])
-                        AND n.local_date = c.day)
 ),
 done AS (
     SELECT co.prescription_id, count(*) AS sessions
-    FROM candidate c JOIN plans_completion co ON co.plan_id = c.plan_id AND co.date = c.day
+    FROM candidate c JOIN {Completion._meta.db_table} co ON co.plan_id = c.plan_id AND co.date = c.day
     GROUP BY co.prescription_id
 ),
 item AS (
@@ -177,9 +181,10 @@ item AS (
            pr.sessions_per_day - coalesce(done.sessions, 0) AS sessions_left,
            pr.days_of_week @> c.weekday AND pr.sessions_per_day > coalesce(done.sessions, 0) AS due
     FROM candidate c
-    JOIN plans_phase ph ON ph.plan_id = c.plan_id AND ph.number = c.phase
-    JOIN plans_prescription pr ON pr.phase_id = ph.id
-    JOIN exercises_exercise e ON e.id = pr.exercise_id AND e.category = ANY(%(exercise_categories)s::text[])
+    JOIN {Phase._meta.db_table} ph ON ph.plan_id = c.plan_id AND ph.number = c.phase
+    JOIN {Prescription._meta.db_table} pr ON pr.phase_id = ph.id
+    JOIN {Exercise._meta.db_table} e
+      ON e.id = pr.exercise_id AND e.category = ANY(%(exercise_categories)s::text[])
     LEFT JOIN done ON done.prescription_id = pr.id
     OFFSET 0
 )
@@ -189,7 +194,7 @@ SELECT plan_id, count(*) FILTER (WHERE due), sum(sessions_left) FILTER (WHERE du
 FROM item
 GROUP BY plan_id
 HAVING bool_or(due)
-"""
+"""  # noqa: S608 (the table names are the models' own)
 
 
 def _left_today_postgresql(candidates: Sequence[Candidate]) -> dict[int, LeftToday]:
@@ -208,7 +213,6 @@ def _left_today_postgresql(candidates: Sequence[Candidate]) -> dict[int, LeftTod
                 "missed": NotificationKind.MISSED.value,
                 "nudge_days": MISSED_EVERY_DAYS - 1,
                 "lookback_days": MISSED_LOOKBACK_DAYS,
-                "patient_kinds": [str(kind) for kind in PATIENT_KINDS],
                 "exercise_categories": sorted(EXERCISE_CATEGORIES),
             },
         )

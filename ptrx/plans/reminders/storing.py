@@ -23,8 +23,8 @@ INSERT_BATCH_SIZE = 2000
 # the values many rows share (send_before, subject, kind, local date, channel: a
 # "slot") are sent once and numbered, as the shapes are.
 # The columns and values are those of bulk_create (the model's defaults, created_at now).
-_PG_INSERT = """
-INSERT INTO plans_notification (status, attempts, claimed_at, sent_at, send_before, subject, body,
+_PG_INSERT = f"""
+INSERT INTO {Notification._meta.db_table} (status, attempts, claimed_at, sent_at, send_before, subject, body,
                                 html_body, created_at, patient_id, plan_id, kind, local_date, channel)
 SELECT %(status)s, 0, NULL, NULL, t.send_before, t.subject, replace(s.body, %(placeholder)s, r.name),
        replace(s.html_body, %(placeholder)s, r.html_name), %(created_at)s, r.patient_id, r.plan_id,
@@ -40,7 +40,7 @@ JOIN unnest(%(bodies)s::text[], %(html_bodies)s::text[]) WITH ORDINALITY AS s(bo
 ORDER BY r.ord
 ON CONFLICT DO NOTHING
 RETURNING id
-"""
+"""  # noqa: S608 (the table names are the models' own)
 
 
 def reminders_insert(rows: Sequence[ReminderRow], bodies: ReminderBodies) -> list[int] | None:
@@ -49,26 +49,35 @@ def reminders_insert(rows: Sequence[ReminderRow], bodies: ReminderBodies) -> lis
     Returns the ids of the rows inserted on PostgreSQL, None elsewhere (not known)."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    patient_id=row.patient_id,
-                    plan_id=row.plan_id,
-                    kind=row.kind,
-                    local_date=row.local_date,
-                    channel=row.channel,
-                    send_before=row.send_before,
-                    subject=row.subject,
-                    body=(texts := bodies.bodies(row))[0],
-                    html_body=texts[1],
-                )
-                for row in rows
-            ],
-            batch_size=INSERT_BATCH_SIZE,
-            ignore_conflicts=True,
-        )
-        return None
+    if connection.vendor == "postgresql":
+        return _reminders_insert_postgresql(rows, bodies)
+    _reminders_insert_orm(rows, bodies)
+    return None
+
+
+def _reminders_insert_orm(rows: Sequence[ReminderRow], bodies: ReminderBodies) -> None:
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                patient_id=row.patient_id,
+                plan_id=row.plan_id,
+                kind=row.kind,
+                local_date=row.local_date,
+                channel=row.channel,
+                send_before=row.send_before,
+                subject=row.subject,
+                body=(texts := bodies.bodies(row))[0],
+                html_body=texts[1],
+            )
+            for row in rows
+        ],
+        batch_size=INSERT_BATCH_SIZE,
+        ignore_conflicts=True,
+    )
+
+
+def _reminders_insert_postgresql(rows: Sequence[ReminderRow], bodies: ReminderBodies) -> list[int]:
+    """reminders_insert in one statement per batch (_PG_INSERT); returns the ids inserted."""
     inserted: list[int] = []
     shapes = sorted({row.shape for row in rows})
     position = {shape: number for number, shape in enumerate(shapes)}

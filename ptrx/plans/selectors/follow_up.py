@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -19,10 +20,12 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Floor, Greatest
 
+from ptrx.plans.domain.local_time import local_date
 from ptrx.plans.domain.red_flags import RED_FLAGS
 from ptrx.plans.models import (
     AdherenceSnapshot,
@@ -39,19 +42,38 @@ ADHERENCE_WINDOW_DAYS = 7
 FLARE_WINDOW_DAYS = 7
 
 
-def patient_list_follow_up(*, patients: QuerySet[Patient], today: dt.date) -> QuerySet[Patient]:
-    """Patients annotated for the therapist's list, in one query whatever the number of rows.
+def _local_date_minus(zones: list[str], *, now: dt.datetime, days: int) -> Case:
+    """The patient's local date at `now`, less `days` days, as SQL: a CASE over the
+    given zones, each zone's date computed here by the domain's local_date rule."""
+    return Case(
+        *(
+            When(timezone=zone, then=Value(local_date(zone_name=zone, now=now) - dt.timedelta(days=days)))
+            for zone in zones
+        ),
+        default=None,
+        output_field=DateField(),
+    )
+
+
+def patient_list_follow_up(*, patients: QuerySet[Patient], now: dt.datetime) -> QuerySet[Patient]:
+    """Patients annotated for the therapist's list, in two queries whatever the number of rows.
 
     `adherence_7d` (percent, None without data) sums the nightly AdherenceSnapshot
-    rows (one per plan and day) of the 7 days before `today`, the days already over;
+    rows (one per plan and day) of the 7 days before the patient's local today, the days already over;
     `last_activity` is the latest completion or check-in; `has_red_flag` is a positive
     answer on the screen; `recent_flare` a flare reported in the last 7 days.
     """
+    zones = list(patients.order_by().values_list("timezone", flat=True).distinct())
+    patients = patients.annotate(
+        local_today=_local_date_minus(zones, now=now, days=0),
+        adherence_from=_local_date_minus(zones, now=now, days=ADHERENCE_WINDOW_DAYS),
+        flare_after=_local_date_minus(zones, now=now, days=FLARE_WINDOW_DAYS),
+    )
     window = (
         AdherenceSnapshot.objects.filter(
             plan__patient=OuterRef("pk"),
-            date__gte=today - dt.timedelta(days=ADHERENCE_WINDOW_DAYS),
-            date__lt=today,
+            date__gte=OuterRef("adherence_from"),
+            date__lt=OuterRef("local_today"),
         )
         .order_by()
         .values("plan__patient")
@@ -84,7 +106,7 @@ def patient_list_follow_up(*, patients: QuerySet[Patient], today: dt.date) -> Qu
             CheckIn.objects.filter(
                 patient=OuterRef("pk"),
                 flare=True,
-                date__gt=today - dt.timedelta(days=FLARE_WINDOW_DAYS),
+                date__gt=OuterRef("flare_after"),
             )
         ),
         plan_status=Subquery(latest_plan.values("status")[:1]),

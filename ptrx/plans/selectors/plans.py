@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from ptrx.plans.domain import EXERCISE, SessionItem, session_minutes
+from ptrx.plans.domain import EXERCISE, SessionItem, due_on, session_minutes, sessions_left
 from ptrx.plans.models import (
     PATIENT_KINDS,
     Completion,
@@ -60,7 +60,18 @@ def phase_status(*, plan: Plan, phase: Phase) -> str:
 
 
 def prescription_due_on(prescription: Prescription, day: dt.date) -> bool:
-    return day.weekday() in prescription.days_of_week
+    return due_on(prescription.days_of_week, day)
+
+
+def prescription_sessions_left(prescription: Prescription, *, sessions_done: int, day: dt.date) -> int:
+    """The domain's sessions_left for this prescription on `day`."""
+    return sessions_left(
+        category=prescription.exercise.category,
+        sessions_per_day=prescription.sessions_per_day,
+        sessions_done=sessions_done,
+        days_of_week=prescription.days_of_week,
+        day=day,
+    )
 
 
 def session_item(prescription: Prescription) -> SessionItem:
@@ -150,9 +161,17 @@ class Today:
     items: list[TodayItem] = field(default_factory=list)
 
     @property
+    def sessions_left(self) -> int:
+        """The exercise sessions still to log today (the sweep reminds of the same)."""
+        return sum(
+            prescription_sessions_left(item.prescription, sessions_done=item.sessions_done, day=self.date)
+            for item in self.items
+        )
+
+    @property
     def complete(self) -> bool:
         """Every exercise session of the day logged; advice items do not count."""
-        return bool(self.items) and all(item.done for item in self.items if item.kind == EXERCISE)
+        return bool(self.items) and self.sessions_left == 0
 
     @property
     def estimated_minutes(self) -> int:

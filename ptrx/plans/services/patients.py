@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ptrx.plans.domain.local_time import local_date
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Irritability, Patient, Plan, Side
 from ptrx.plans.services.plans import plans_pause_for_red_flags
@@ -149,7 +150,7 @@ def patient_create(
             reminder_time=reminder_time,
             reminders_enabled=reminders_enabled,
             red_flags=red_flags,
-            red_flags_screened_on=screened_on or timezone.localdate(),
+            red_flags_screened_on=screened_on or local_date(zone_name=timezone_name, now=timezone.now()),
         )
 
 

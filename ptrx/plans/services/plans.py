@@ -13,7 +13,7 @@ from django.utils import timezone
 from ptrx.plans.domain import DomainError, PatientContext, PlanDraft, generate_plan
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Patient, Phase, Plan, PlanStatus, Prescription
-from ptrx.plans.selectors import plan_sources_load
+from ptrx.plans.selectors import patient_local_today, plan_sources_load
 
 # Which status each action may start from; one table, so the admin, the API and
 # the jobs agree on what is allowed.
@@ -56,7 +56,13 @@ def plan_generate(
     )
     if connection.vendor == "postgresql":
         _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
-        return plan
+    else:
+        _plan_insert_orm(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+    return plan
+
+
+def _plan_insert_orm(*, plan: Plan, draft: PlanDraft, exercise_ids: Mapping[str, int]) -> None:
+    """Save the new `plan` with the draft's phases and prescriptions through the ORM."""
     with transaction.atomic():
         plan.save(force_insert=True)
         phases = Phase.objects.bulk_create(
@@ -73,7 +79,7 @@ def plan_generate(
         Prescription.objects.bulk_create(
             Prescription(
                 phase=phase,
-                exercise_id=sources.exercise_ids[item.exercise],
+                exercise_id=exercise_ids[item.exercise],
                 sets=item.sets,
                 reps=item.reps,
                 hold_seconds=item.hold_seconds,
@@ -86,7 +92,6 @@ def plan_generate(
             for phase, phase_draft in zip(phases, draft.phases, strict=True)
             for item in phase_draft.prescriptions
         )
-    return plan
 
 
 # A whole plan written on PostgreSQL in one statement, so in one round trip and atomic
@@ -94,10 +99,10 @@ def plan_generate(
 # prescriptions joined to their phase's new id by number. Phases and prescriptions come
 # as a JSON document each, so psycopg quotes 15 values rather than 400 and parses
 # the statement once per process. Every column the ORM would write is written, with the
-# same values (tests/plans/test_plan_services.py compares the rows).
-_PG_PLAN_INSERT = """
+# same values (tests/plans/test_sql_parity.py runs both paths and compares the rows).
+_PG_PLAN_INSERT = f"""
 WITH plan AS (
-    INSERT INTO plans_plan (patient_id, title, status, branches, side, irritability, start_date,
+    INSERT INTO {Plan._meta.db_table} (patient_id, title, status, branches, side, irritability, start_date,
                             current_phase, auto_progress, status_reason, created_by_id, created_at,
                             updated_at)
     VALUES (%(patient_id)s, %(title)s, %(status)s, %(branches)s::jsonb, %(side)s, %(irritability)s,
@@ -105,14 +110,14 @@ WITH plan AS (
             %(created_at)s, %(updated_at)s)
     RETURNING id
 ), phase AS (
-    INSERT INTO plans_phase (plan_id, number, name, goal, min_weeks, typical_weeks)
+    INSERT INTO {Phase._meta.db_table} (plan_id, number, name, goal, min_weeks, typical_weeks)
     SELECT plan.id, p.number, p.name, p.goal, p.min_weeks, p.typical_weeks
     FROM plan, jsonb_to_recordset(%(phases)s::jsonb)
          AS p(number int, name text, goal text, min_weeks int, typical_weeks int)
     ORDER BY p.number
     RETURNING id, number
 ), prescription AS (
-    INSERT INTO plans_prescription (phase_id, exercise_id, sets, reps, hold_seconds, side,
+    INSERT INTO {Prescription._meta.db_table} (phase_id, exercise_id, sets, reps, hold_seconds, side,
                                     sessions_per_day, days_of_week, notes, "order")
     SELECT phase.id, r.exercise_id, r.sets, r.reps, r.hold_seconds, r.side, r.sessions_per_day,
            r.days_of_week, r.notes, r."order"
@@ -123,7 +128,7 @@ WITH plan AS (
     ORDER BY r.n
 )
 SELECT id FROM plan
-"""
+"""  # noqa: S608 (the table names are the models' own)
 
 
 def _plan_insert_postgresql(*, plan: Plan, draft: PlanDraft, exercise_ids: Mapping[str, int]) -> None:
@@ -208,7 +213,6 @@ def plan_activation_problem(plan: Plan) -> str | None:
 
 def plan_activate(*, plan: Plan, today: dt.date | None = None) -> Plan:
     """Make the plan the patient's active plan; refuses with the reason when it must not."""
-    today = today or timezone.localdate()
     with transaction.atomic():
         # Locking the patient serialises activations of their plans, so the second
         # of two concurrent activations sees the first and gets the clear reason.
@@ -227,6 +231,7 @@ def plan_activate(*, plan: Plan, today: dt.date | None = None) -> Plan:
                 "This patient already has an active plan; pause or complete it first.",
                 code="activation_refused",
             ) from exc
+        today = today or patient_local_today(patient=plan.patient)
         Phase.objects.filter(plan=plan, number=plan.current_phase, started_on__isnull=True).update(
             started_on=max(plan.start_date, today)
         )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ptrx.exercises.models import Branch
 from ptrx.plans.admin.forms.fields import RedFlagField, TimeZoneInput, add_service_errors
+from ptrx.plans.domain.local_time import local_date
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Patient, Plan
 from ptrx.plans.services.patients import (
@@ -134,7 +135,11 @@ class PatientCreateForm(PatientForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["red_flags_screened_on"].initial = timezone.localdate()
+        # Shown as the date in the form's initial zone; left as it is, the service
+        # dates the screen on the patient's own local date.
+        self.fields["red_flags_screened_on"].initial = local_date(
+            zone_name=self.fields["timezone"].initial, now=timezone.now()
+        )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -162,6 +167,8 @@ class PatientCreateForm(PatientForm):
                 )
             except ValidationError as exc:
                 self.add_error("password1", exc.message_dict["password"])
+        if "red_flags_screened_on" not in self.changed_data:
+            cleaned["red_flags_screened_on"] = None  # the service dates it on the patient's today
         return cleaned
 
     def create_patient(self) -> Patient:
@@ -185,9 +192,10 @@ class PatientChangeForm(PatientForm):
         answers_changed = set(positive_red_flags(self.instance.red_flags or {})) != set(
             positive_red_flags(self.red_flag_answers())
         )
-        # A changed screen is a new screen: date it today unless the therapist dated it.
+        # A changed screen is a new screen: date it the patient's today unless the therapist dated it.
         if answers_changed and "red_flags_screened_on" not in self.changed_data:
-            cleaned["red_flags_screened_on"] = timezone.localdate()
+            zone_name = cleaned.get("timezone") or self.instance.timezone
+            cleaned["red_flags_screened_on"] = local_date(zone_name=zone_name, now=timezone.now())
         return cleaned
 
     def update_patient(self) -> list[Plan]:

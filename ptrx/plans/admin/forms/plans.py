@@ -10,6 +10,7 @@ from django.utils import timezone
 from ptrx.exercises.models import Branch
 from ptrx.plans.admin.forms.fields import KnownLabelsAutocompleteSelect, add_service_errors
 from ptrx.plans.models import Irritability, Patient, Phase, Plan, Prescription, Side
+from ptrx.plans.selectors import patient_local_today
 from ptrx.plans.services.prescriptions import (
     prescription_add,
     prescription_check_exercise,
@@ -54,6 +55,14 @@ class PlanDuplicateForm(forms.Form):
         # the queryset is set after it, as setting one hands the widget its choices.
         field.widget = AutocompleteSelect(Plan._meta.get_field("patient"), admin_site)
         field.queryset = patients
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The initial start is the server's date; left as it is, it means the chosen
+        # patient's own today.
+        if "start" not in self.changed_data and cleaned.get("patient") is not None:
+            cleaned["start"] = patient_local_today(patient=cleaned["patient"])
+        return cleaned
 
 
 class PrescriptionForm(forms.ModelForm):

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ptrx.plans.models import Patient, Plan, PlanStatus
+from ptrx.plans.selectors import patient_local_today
 from ptrx.plans.services.patients import patient_create, therapist_create
 from ptrx.plans.services.plans import plan_activate, plan_generate
 
@@ -55,7 +56,9 @@ class Command(BaseCommand):
                 )
             if not Plan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).exists():
                 plan_activate(
-                    plan=plan_generate(patient=patient, start=timezone.localdate(), created_by=therapist)
+                    plan=plan_generate(
+                        patient=patient, start=patient_local_today(patient=patient), created_by=therapist
+                    )
                 )
         for role, username in (
             ("admin (superuser)", "admin"),
