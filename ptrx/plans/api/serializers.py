@@ -6,9 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.api.rendering import FastRender
 from ptrx.plans.domain.adherence import ADVICE, EXERCISE
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
-from ptrx.plans.models import CheckIn, Completion, Notification, Plan, Prescription, Side
+from ptrx.plans.models import CheckIn, Completion, Notification, Phase, Plan, Prescription, Side
+from ptrx.plans.selectors import phase_status
 from ptrx.plans.services.logs import CONTACT_THERAPIST, SEEK_URGENT_CARE
 from ptrx.plans.validators import time_zones
 
@@ -39,56 +41,16 @@ class MeSerializer(serializers.Serializer[Any]):
     reminder_channel = serializers.CharField(read_only=True)
 
 
-# The plan and today endpoints render one exercise and one prescription per item.
-# DRF's generic to_representation walks every declared field through its machinery
-# (about 40% of those requests' time, docs/PERFORMANCE.md); these serializers build
-# the same dictionary directly. Their declared fields stay: they are the schema, and
-# tests/plans/api/test_serializers.py checks both renderings agree.
-
-
-def _strings(values: list[Any]) -> list[str | None]:
-    return [None if value is None else str(value) for value in values]
-
-
-def exercise_brief(exercise: Exercise) -> dict[str, Any]:
-    """ExerciseBriefSerializer's rendering of `exercise`."""
-    easier = exercise.regression_or_none
-    return {
-        "slug": str(exercise.slug),
-        "name": str(exercise.name),
-        "category": str(exercise.category),
-        "summary": str(exercise.summary),
-        "equipment": str(exercise.equipment),
-        "instructions": _strings(exercise.instructions),
-        "cues": _strings(exercise.cues),
-        "cautions": _strings(exercise.cautions),
-        "media_url": str(exercise.media_url),
-        "regression": None if easier is None else {"slug": str(easier.slug), "name": str(easier.name)},
-    }
-
-
-def prescription_detail(prescription: Prescription) -> dict[str, Any]:
-    """PrescriptionSerializer's rendering of `prescription`."""
-    return {
-        "id": prescription.pk,
-        "kind": str(prescription.kind),
-        "exercise": exercise_brief(prescription.exercise),
-        "sets": int(prescription.sets),
-        "reps": int(prescription.reps),
-        "hold_seconds": int(prescription.hold_seconds),
-        "side": str(prescription.side),
-        "sessions_per_day": int(prescription.sessions_per_day),
-        "days_of_week": [int(day) for day in prescription.days_of_week],
-        "notes": str(prescription.notes),
-    }
-
-
-class EasierVersionSerializer(serializers.Serializer[Any]):
+class EasierVersionSerializer(FastRender):
     slug = serializers.CharField()
     name = serializers.CharField()
 
 
-class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
+# The plan and today endpoints render one exercise and one prescription per item, so
+# their shapes render through FastRender (rendering.py) from the fields declared here.
+
+
+class ExerciseBriefSerializer(FastRender, serializers.ModelSerializer[Exercise]):
     # Empty when the exercise has no video or picture.
     media_url = serializers.CharField(read_only=True)
     instructions = serializers.ListField(child=serializers.CharField())
@@ -105,14 +67,11 @@ class ExerciseBriefSerializer(serializers.ModelSerializer[Exercise]):
         )  # fmt: skip
         read_only_fields = fields
 
-    def to_representation(self, instance: Exercise) -> dict[str, Any]:
-        return exercise_brief(instance)
-
 
 KIND_CHOICES = [EXERCISE, ADVICE]
 
 
-class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
+class PrescriptionSerializer(FastRender, serializers.ModelSerializer[Prescription]):
     # `advice` items are read and acknowledged; only `exercise` items are scored.
     kind = serializers.ChoiceField(choices=KIND_CHOICES, read_only=True)
     exercise = ExerciseBriefSerializer(read_only=True)
@@ -128,16 +87,17 @@ class PrescriptionSerializer(serializers.ModelSerializer[Prescription]):
         )  # fmt: skip
         read_only_fields = fields
 
-    def to_representation(self, instance: Prescription) -> dict[str, Any]:
-        return prescription_detail(instance)
 
-
-class PhaseSerializer(serializers.Serializer[Any]):
+class PhaseSerializer(FastRender):
     number = serializers.IntegerField()
     name = serializers.CharField()
     goal = serializers.CharField()
-    status = serializers.ChoiceField(choices=["completed", "current", "upcoming"])
+    status = serializers.SerializerMethodField()
     prescriptions = PrescriptionSerializer(many=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["completed", "current", "upcoming"]))
+    def get_status(self, phase: Phase) -> str:
+        return phase_status(plan=phase.plan, phase=phase)  # the plan comes cached with its phases
 
 
 class PlanSummarySerializer(serializers.ModelSerializer[Plan]):
@@ -149,49 +109,16 @@ class PlanSummarySerializer(serializers.ModelSerializer[Plan]):
         read_only_fields = fields
 
 
-class PlanDetailSerializer(PlanSummarySerializer):
-    phases = serializers.SerializerMethodField()
+class PlanDetailSerializer(FastRender, PlanSummarySerializer):
+    phases = PhaseSerializer(many=True)
 
     class Meta:
         model = Plan
         fields = (*PlanSummarySerializer.Meta.fields, "phases")
         read_only_fields = fields
 
-    @extend_schema_field(PhaseSerializer(many=True))
-    def get_phases(self, plan: Plan) -> Any:
-        from ptrx.plans.selectors import phase_status
 
-        # PhaseSerializer's rendering, built directly (see exercise_brief).
-        return [
-            {
-                "number": int(phase.number),
-                "name": str(phase.name),
-                "goal": str(phase.goal),
-                "status": phase_status(plan=plan, phase=phase),
-                "prescriptions": [prescription_detail(p) for p in phase.prescriptions.all()],
-            }
-            for phase in plan.phases.all()
-        ]
-
-
-def today_item(item: Any) -> dict[str, Any]:
-    """TodayItemSerializer's rendering of a selectors.TodayItem."""
-    prescription = item.prescription
-    return {
-        "prescription": prescription.pk,
-        "kind": item.kind,
-        "exercise": exercise_brief(prescription.exercise),
-        "sets": int(prescription.sets),
-        "reps": int(prescription.reps),
-        "hold_seconds": int(prescription.hold_seconds),
-        "side": str(prescription.side),
-        "sessions_per_day": int(prescription.sessions_per_day),
-        "sessions_done": int(item.sessions_done),
-        "done": bool(item.done),
-    }
-
-
-class TodayItemSerializer(serializers.Serializer[Any]):
+class TodayItemSerializer(FastRender):
     prescription = serializers.IntegerField(source="prescription.id")
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
     exercise = ExerciseBriefSerializer(source="prescription.exercise")
@@ -203,11 +130,8 @@ class TodayItemSerializer(serializers.Serializer[Any]):
     sessions_done = serializers.IntegerField()
     done = serializers.BooleanField()
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return today_item(instance)
 
-
-class TodaySerializer(serializers.Serializer[Any]):
+class TodaySerializer(FastRender):
     date = serializers.DateField()
     plan = serializers.IntegerField(source="plan.id", allow_null=True, default=None)
     phase = serializers.IntegerField(source="phase.number", allow_null=True, default=None)
@@ -216,16 +140,6 @@ class TodaySerializer(serializers.Serializer[Any]):
     items = TodayItemSerializer(many=True)
     # Every exercise session of the day logged (advice items do not count).
     complete = serializers.BooleanField()
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {
-            "date": instance.date.isoformat(),
-            "plan": instance.plan.pk if instance.plan is not None else None,
-            "phase": int(instance.phase.number) if instance.phase is not None else None,
-            "estimated_minutes": int(instance.estimated_minutes),
-            "items": [today_item(item) for item in instance.items],
-            "complete": bool(instance.complete),
-        }
 
 
 class DateQuerySerializer(serializers.Serializer[Any]):
