@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from ptrx.plans.models import Phase, Plan
 from ptrx.plans.services.logs import checkin_record, completion_log
-from ptrx.plans.services.progression import progress_input, progress_inputs, progression_evaluate_due
+from ptrx.plans.services.progress_inputs import progress_input, progress_inputs
+from ptrx.plans.services.progression import progression_evaluate_due
 from ptrx.plans.services.tracking import adherence_snapshots_take
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient
 

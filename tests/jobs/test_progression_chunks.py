@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from ptrx.plans.domain import evaluate_progress as decide
 from ptrx.plans.models import Notification, NotificationKind, Patient, Phase, Plan, ProgressionDecision
 from ptrx.plans.services.plans import plan_set_phase
-from ptrx.plans.services.progression import _eventful_record, progress_input, progression_evaluate_due
+from ptrx.plans.services.progress_inputs import progress_input
+from ptrx.plans.services.progression import _eventful_record, progression_evaluate_due
 from tests.jobs.test_progression import log_week, patient_in_phase
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -24,7 +24,8 @@ from ptrx.plans.models import (
 )
 from ptrx.plans.services.logs import checkin_record
 from ptrx.plans.services.plans import plan_set_phase
-from ptrx.plans.services.progression import progress_input, progression_evaluate, progression_evaluate_due
+from ptrx.plans.services.progress_inputs import progress_input
+from ptrx.plans.services.progression import progression_evaluate, progression_evaluate_due
 from tests.factories import CLEAR_SCREEN, make_active_plan, make_patient
 from tests.jobs.test_progression import log_week, patient_in_phase
 

@@ -11,7 +11,7 @@ from ptrx.plans.models import AdherenceSnapshot, Notification, Patient, Prescrip
 from ptrx.plans.reminders import reminders_dispatch
 from ptrx.plans.selectors import patient_list_follow_up, today_for
 from ptrx.plans.services.logs import completion_log
-from ptrx.plans.services.progression import progress_input
+from ptrx.plans.services.progress_inputs import progress_input
 from ptrx.plans.services.tracking import adherence_snapshots_take, therapist_digests_prepare
 from tests.conftest import client_for
 from tests.factories import make_active_plan, make_patient
@@ -88,7 +88,7 @@ def test_every_caller_gives_the_same_adherence(library, therapist) -> None:
         )
         == expected
     )
-    listed = patient_list_follow_up(patients=Patient.objects.filter(pk=patient.pk), today=morning).get()
+    listed = patient_list_follow_up(patients=Patient.objects.filter(pk=patient.pk), now=at(morning, 7)).get()
     assert listed.adherence_7d == expected
     digest = TherapistDigest.objects.get(therapist=therapist)
     assert f"{patient}: {expected}%" in digest.body
