@@ -17,15 +17,8 @@ from ptrx.plans.domain.adherence import (
     is_adherent,
     item_kind,
 )
-from ptrx.plans.domain.generation import (
-    ALTERNATE_DAYS,
-    BRANCH_RULES,
-    CATEGORY_ORDER,
-    DAYS_OF_WEEK,
-    BranchRule,
-    generate_plan,
-    is_tensioner,
-)
+from ptrx.plans.domain.branches import BRANCH_RULES, BranchRule
+from ptrx.plans.domain.generation import CATEGORY_ORDER, generate_plan, is_tensioner
 from ptrx.plans.domain.progression import (
     ADVANCE,
     BASELINE_DAYS,
@@ -69,6 +62,7 @@ from ptrx.plans.domain.types import (
     ProtocolEntry,
     ProtocolPhase,
 )
+from ptrx.plans.domain.week import ALTERNATE_DAYS, DAYS_OF_WEEK
 
 __all__ = [
     "ADHERENT_PERCENT",

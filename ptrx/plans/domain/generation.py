@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from types import MappingProxyType
 
 from ptrx.plans.domain.adherence import counts_for_adherence
+from ptrx.plans.domain.branches import BRANCH_RULES
 from ptrx.plans.domain.session import (
     BOTH_SIDES,
-    MAX_EXERCISES_PER_DAY,
-    MAX_SECONDS_PER_DAY,
     SessionItem,
     item_seconds,
 )
@@ -34,65 +32,7 @@ from ptrx.plans.domain.types import (
     ProtocolEntry,
     ProtocolPhase,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class BranchRule:
-    """Branch-specific policy; the only place the generator branches on a branch name."""
-
-    no_sitting_in_phase_1: bool
-    # Categories the branch leans on (CLINICAL.md §3). When branches bring the same
-    # ladder, the rung and dose of a branch that emphasises its category win; the
-    # other branches' entries do not cap it.
-    emphasis: frozenset[str]
-    # Sitting loads this branch's nerve: a step down the ladder never lands on a
-    # seated rung, in any phase.
-    no_sitting_step_down: bool = False
-    # A category that meets the glide requirement for this branch (CLINICAL.md §2).
-    glide_stand_in: str | None = None
-
-
-BRANCH_RULES: Mapping[str, BranchRule] = MappingProxyType(
-    {
-        # No validated glide for the superior branch: fascia mobility (cat-camel,
-        # side-bending) meets the glide category instead of a borrowed sciatic slider.
-        "superior": BranchRule(
-            no_sitting_in_phase_1=False,
-            emphasis=frozenset({"rotational_stretch", "mobility", "core_strength"}),
-            glide_stand_in="mobility",
-        ),
-        "middle": BranchRule(
-            no_sitting_in_phase_1=False,
-            emphasis=frozenset({"core_strength", "gluteal_strength"}),
-        ),
-        # Sitting loads the inferior cluneal nerve at the ischium (CLINICAL.md §1),
-        # so nothing is done seated while symptoms are settling.
-        "inferior": BranchRule(
-            no_sitting_in_phase_1=True,
-            emphasis=frozenset({"neurodynamic_glide", "gluteal_strength", "education"}),
-            no_sitting_step_down=True,
-        ),
-    }
-)
-
-# Spread sessions over the week; strength days stay non-consecutive where the
-# count allows (CLINICAL.md §2, ACSM: 2-3 non-consecutive days).
-DAYS_OF_WEEK: Mapping[int, tuple[int, ...]] = MappingProxyType(
-    {
-        1: (2,),
-        2: (1, 4),
-        3: (0, 2, 4),
-        4: (0, 1, 3, 4),
-        5: (0, 1, 2, 3, 4),
-        6: (0, 1, 2, 3, 4, 5),
-        7: (0, 1, 2, 3, 4, 5, 6),
-    }
-)
-# Other weekly patterns with the same spacing, so that a phase can put some of its
-# strength work on alternate days and keep each day short (CLINICAL.md §8).
-ALTERNATE_DAYS: Mapping[int, tuple[tuple[int, ...], ...]] = MappingProxyType(
-    {1: ((4,), (0,)), 2: ((0, 3), (2, 5)), 3: ((1, 3, 5),)}
-)
+from ptrx.plans.domain.week import Placed, fit_sessions
 
 # The order a patient works through a session: learn, breathe, move, then load.
 CATEGORY_ORDER = (
@@ -379,26 +319,14 @@ def _side(exercise: CatalogueExercise, side: str) -> str:
     return side if exercise.category == "neurodynamic_glide" else BOTH_SIDES
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
-    entry: ProtocolEntry
-    category: str
-    level: int
-    side: str
-    seconds: int
-    counts: bool  # an exercise item (advice items take no place in a session)
-    emphasised: bool
-    protected: bool  # a tensioner and its fallback slider stay together
-
-
 def _prescriptions(
     entries: Iterable[ProtocolEntry], catalogue: Catalogue, side: str, emphasis: frozenset[str]
 ) -> tuple[PrescriptionDraft, ...]:
     """The phase's prescriptions in session order, each day kept to what a home session
     can hold (CLINICAL.md §8)."""
-    placed = _fit_sessions(_items(entries, catalogue, side, emphasis))
+    placed = fit_sessions(_items(entries, catalogue, side, emphasis))
 
-    def session_order(placed_item: tuple[_Placed, tuple[int, ...]]) -> tuple[int, bool, str]:
+    def session_order(placed_item: tuple[Placed, tuple[int, ...]]) -> tuple[int, bool, str]:
         item = placed_item[0]
         # A fallback slider comes before its tensioner.
         return (CATEGORY_ORDER.index(item.category), is_tensioner(item.entry.exercise), item.entry.exercise)
@@ -421,7 +349,7 @@ def _prescriptions(
 
 def _items(
     entries: Iterable[ProtocolEntry], catalogue: Catalogue, side: str, emphasis: frozenset[str]
-) -> list[_Placed]:
+) -> list[Placed]:
     entries = list(entries)
     glides = [e for e in entries if catalogue.get(e.exercise).category == "neurodynamic_glide"]
     paired = len(glides) > 1 and any(is_tensioner(e.exercise) for e in glides)
@@ -438,7 +366,7 @@ def _items(
             side=item_side,
         )
         items.append(
-            _Placed(
+            Placed(
                 entry=entry,
                 category=exercise.category,
                 level=exercise.level,
@@ -450,67 +378,3 @@ def _items(
             )
         )
     return items
-
-
-def _place(items: Sequence[_Placed]) -> tuple[list[tuple[int, ...]], bool]:
-    """Weekdays for each item (in the order given, emphasised categories first): its
-    usual pattern, or an alternate with the same spacing when that makes the busiest
-    day lighter; and whether a day then holds more than a home session."""
-    # Daily items weigh on every day alike, so only the others decide between patterns.
-    every_day_count = every_day_seconds = 0
-    count = [0] * 7
-    seconds = [0] * 7
-    placed = []
-    for item in items:
-        usual = DAYS_OF_WEEK[item.entry.dose.days_per_week]
-        if not item.counts:
-            placed.append(usual)
-            continue
-        if len(usual) == 7:
-            every_day_count += 1
-            every_day_seconds += item.seconds
-            placed.append(usual)
-            continue
-        days = usual
-        best = (max(count[day] for day in usual), max(seconds[day] for day in usual))
-        for pattern in ALTERNATE_DAYS.get(len(usual), ()):
-            load = (max(count[day] for day in pattern), max(seconds[day] for day in pattern))
-            if load < best:  # ties keep the usual pattern
-                days, best = pattern, load
-        for day in days:
-            count[day] += 1
-            seconds[day] += item.seconds
-        placed.append(days)
-    over = (
-        every_day_count + max(count) > MAX_EXERCISES_PER_DAY
-        or every_day_seconds + max(seconds) > MAX_SECONDS_PER_DAY
-    )
-    return placed, over
-
-
-def _fit_sessions(items: list[_Placed]) -> list[tuple[_Placed, tuple[int, ...]]]:
-    """Leave out exercise items until no day holds more than 6 of them or 30 estimated
-    minutes. Kept longest: the last item of its category in the phase, a tensioner
-    with its fallback slider, then the branches' emphasised categories; among the
-    rest the lowest rung goes first (what the phase adds is its harder work, CLINICAL.md
-    §3), then the longest. The week is laid out again after each one."""
-    items = sorted(items, key=lambda item: (not item.emphasised, item.entry.exercise))
-    while True:
-        days, over = _place(items)
-        if not over:
-            return list(zip(items, days, strict=True))
-        per_category: dict[str, int] = {}
-        for item in items:
-            if item.counts:
-                per_category[item.category] = per_category.get(item.category, 0) + 1
-        dropped = min(
-            (item for item in items if item.counts),
-            key=lambda item: _keep_rank(item, per_category),
-        )
-        items = [item for item in items if item is not dropped]
-
-
-def _keep_rank(item: _Placed, per_category: Mapping[str, int]) -> tuple[bool, bool, bool, int, int, str]:
-    """Lower ranks are left out first (see _fit_sessions)."""
-    sole = per_category[item.category] == 1
-    return (sole, item.protected, item.emphasised, item.level, -item.seconds, item.entry.exercise)
