@@ -117,14 +117,10 @@ def outbox_mark(
 ) -> None:
     """Record the outcome of our claim (a no-op when the lease passed and it was re-taken).
 
-    Committed at once, row by row, so a sender killed later sends this row no more. On
-    PostgreSQL that commit does not wait for the WAL flush: a sender that dies loses no
-    mark (the commit is done and visible to all), but a crash of PostgreSQL itself (or
-    its machine) can lose the marks of its last fraction of a second (up to 3 x
-    wal_writer_delay, 600 ms by default). Those rows are back in `sending`, go out again
-    after SENDING_LEASE, and their messages are sent twice (same Message-ID). Inside a
-    caller's transaction the mark commits with that transaction. `sent_at` is None for
-    an outcome other than `sent`.
+    Committed at once, row by row, so a sender killed later sends this row no more
+    (without waiting for the WAL flush on PostgreSQL: docs/PERFORMANCE.md, "Commits
+    that do not wait"). Inside a caller's transaction the mark commits with that
+    transaction. `sent_at` is None for an outcome other than `sent`.
     """
     db = connections[model._default_manager.db]
     unflushed = db.vendor == "postgresql" and not db.in_atomic_block

@@ -55,12 +55,10 @@ class ReminderRow(NamedTuple):
 class ReminderBodies:
     """The reminder bodies, rendered by the templates once per distinct content.
 
-    Everything in a reminder but the first name comes from a few values shared by
-    many patients (the date, the counts, the kinds of exercise), so the templates are
-    rendered once per such combination (a "shape") with a placeholder for the name,
-    and the name is put in its place as the template would put it (`default:"there"`,
-    HTML-escaped in the HTML body). A name containing the placeholder gets a shape of
-    its own, rendered in full, and replaces the placeholder by itself (a no-op).
+    A "shape" is one combination of the values many patients share (date, counts,
+    kinds of exercise), rendered with a placeholder for the first name, which is put in
+    as the template would (`default:"there"`, HTML-escaped in the HTML body). A name
+    holding the placeholder gets a shape of its own, rendered in full.
     """
 
     PLACEHOLDER = "\ue000ptrx:first_name\ue000"

@@ -81,15 +81,8 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
 
 
 def _chunk_settings() -> None:
-    """Settings for the transaction of one chunk of the sweep (on PostgreSQL; elsewhere none).
-
-    Its commit does not wait for the WAL flush (synchronous_commit off): a crash of
-    PostgreSQL can lose the reminders of the last chunks, but none of them was sent (a
-    sender's claim waits for the flush, which takes the rows it claims with it), and
-    the next sweep queues them again. And no JIT: the planner overestimates the cost of
-    _PG_LEFT_TODAY (an index lookup per candidate), and compiling would take longer
-    than the statement.
-    """
+    """Settings for the transaction of one chunk of the sweep on PostgreSQL: no wait for
+    the WAL flush and no JIT (docs/PERFORMANCE.md, "Commits that do not wait")."""
     postgresql_set_local(synchronous_commit="off", jit="off")
 
 

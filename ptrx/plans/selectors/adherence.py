@@ -234,11 +234,8 @@ def adherence_by_day_many(
     """For each (plan, start, end): `adherence_summary(plan=plan, start=start, end=end).by_day`,
     keyed by plan id, for all of them in two queries.
 
-    For the jobs that go over every active plan (snapshots, progression): they can
-    pass chunks of a thousand plans instead of asking plan by plan. The database
-    counts the sessions done per plan, day, phase and weekly schedule (a few rows a
-    day, not one per prescription); as there, only sessions numbered within the
-    prescription's `sessions_per_day` count.
+    For the jobs that go over every active plan in chunks (snapshots, progression); as
+    there, only sessions numbered within the prescription's `sessions_per_day` count.
     """
     if not windows:
         return {}

@@ -151,14 +151,9 @@ def progression_evaluate_due(*, now: dt.datetime | None = None) -> list[Progress
     Run hourly, this decides each plan once a day, soon after the patient's local
     midnight; a plan that cannot be evaluated is logged and skipped, not retried.
 
-    Plans go by chunks of CHUNK_SIZE, each read, decided and recorded in a fixed number
-    of queries (progress_inputs, _decisions_record). Most days change nothing: a hold
-    without warning signs is only recorded, in bulk and without locks (the unique
-    (plan, date) key drops a decision another run recorded meanwhile). The plans whose
-    decision moves them or alerts the therapist are locked together; one that changed
-    since the chunk was read is decided again on its own (progression_evaluate).
-    Decisions are returned as built (without a primary key where the database does
-    not return one).
+    Chunks of CHUNK_SIZE plans, a fixed number of queries each. A quiet hold is recorded
+    in bulk without locks (the unique (plan, date) key drops a duplicate); the plans
+    whose decision moves them or alerts are locked together (_eventful_record).
     """
     now = now or timezone.now()
     decisions: list[ProgressionDecision] = []
