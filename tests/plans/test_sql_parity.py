@@ -18,7 +18,7 @@ from ptrx.plans.reminders.storing import _reminders_insert_orm, _reminders_inser
 from ptrx.plans.reminders.sweep import _reminder_rows
 from ptrx.plans.selectors import plan_sources_load
 from ptrx.plans.services.logs import completion_log
-from ptrx.plans.services.plans import _plan_insert_orm, _plan_insert_postgresql
+from ptrx.plans.services.plans import _plan_insert_orm, _plan_insert_postgresql, plan_unsaved
 from tests.factories import make_active_plan, make_patient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -56,15 +56,7 @@ def test_the_plan_insert_writes_what_the_orm_writes(library: Any, therapist: Any
     )
     rows = []
     for insert in (_plan_insert_orm, _plan_insert_postgresql):
-        plan = Plan(
-            patient=patient,
-            title=draft.title,
-            branches=list(draft.branches),
-            side=draft.side,
-            irritability=draft.irritability,
-            start_date=draft.start,
-            created_by=therapist,
-        )
+        plan = plan_unsaved(patient=patient, draft=draft, created_by=therapist)
         insert(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
         rows.append(_plan_rows(plan))
     assert rows[0] == rows[1]

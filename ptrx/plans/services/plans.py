@@ -45,7 +45,17 @@ def plan_generate(
         draft = generate_plan(context, sources.catalogue, sources.protocols, start=start)
     except DomainError as exc:
         raise ValidationError(str(exc)) from exc
-    plan = Plan(
+    plan = plan_unsaved(patient=patient, draft=draft, created_by=created_by)
+    if connection.vendor == "postgresql":
+        _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+    else:
+        _plan_insert_orm(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+    return plan
+
+
+def plan_unsaved(*, patient: Patient, draft: PlanDraft, created_by: Any = None) -> Plan:
+    """The plan row of a draft, not saved yet."""
+    return Plan(
         patient=patient,
         title=draft.title,
         branches=list(draft.branches),
@@ -54,11 +64,6 @@ def plan_generate(
         start_date=draft.start,
         created_by=created_by,
     )
-    if connection.vendor == "postgresql":
-        _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
-    else:
-        _plan_insert_orm(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
-    return plan
 
 
 def _plan_insert_orm(*, plan: Plan, draft: PlanDraft, exercise_ids: Mapping[str, int]) -> None:
