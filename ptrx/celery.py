@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+import ptrx.broker  # noqa: F401  (registers the embedded default's broker, ptrx-filesystem://)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ptrx.settings")
 
 app = Celery("ptrx")

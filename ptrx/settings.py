@@ -118,7 +118,8 @@ else:
     }
 
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# kombu's filesystem transport with whole-file writes (ptrx/broker.py).
+CELERY_BROKER_URL = REDIS_URL or "ptrx-filesystem://"
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR),
