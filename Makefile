@@ -4,10 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 VAR_DIR ?= var
-# The embedded default is a development set-up; production sets DEBUG=0 and its secrets.
+# The embedded default is a development set-up (as the .env below says to commands run
+# without make); production sets DEBUG=0 and its secrets in the environment.
 export DEBUG ?= 1
 
-.PHONY: run serve test lint bench install clean-var
+.PHONY: run serve test lint bench install local clean-var
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +16,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed local
 
-run: $(VENV)/.installed
-	mkdir -p var/outbox
+# What a checkout needs beside the code: a git-ignored development .env (DEBUG on, a
+# local SECRET_KEY; written once, never overwritten), so manage.py works in any terminal
+# as the README shows, and the folders of the embedded default (the SQLite files and the
+# filesystem broker; settings create nothing when imported, and the email and cache
+# backends make their own folders).
+local: .env
+	@mkdir -p $(VAR_DIR)/broker $(VAR_DIR)/broker-control
+
+.env:
+	@$(PYTHON) bin/write-env $@
+
+run: $(VENV)/.installed local
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_library
@@ -33,13 +44,12 @@ endif
 # Web, worker and beat, each behind bin/respawn: a process that dies (even by kill -9)
 # is started again within a second or two while the others keep serving. Production
 # runs the Procfile under its own supervisor instead (README: Processes).
-serve: $(VENV)/.installed
-	mkdir -p $(VAR_DIR)
+serve: $(VENV)/.installed local
 	sed -E 's|^([A-Za-z0-9_-]+):[[:space:]]*|\1: sh bin/respawn |' Procfile > $(VAR_DIR)/Procfile.embedded
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port $(PORT) \
 		--app-root $(CURDIR) --procfile $(abspath $(VAR_DIR))/Procfile.embedded
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed local
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

@@ -7,7 +7,8 @@
   protocols from `plan_sources_load`, generate, write Plan, Phases and Prescriptions
   in one transaction) on PostgreSQL; target at least 200 per second. The library does
   not change during a run, as in a clinic, so after the first plan each one reads only
-  the content stamp; reading it all again costs what "library + protocols load" shows.
+  the content version from the cache; reading it all again costs what "library +
+  protocols load" shows.
 
 Run alone: .venv/bin/python bench/plan_generation.py [--profile]
 """
@@ -70,14 +71,14 @@ def bench_pure(runs: int) -> dict[str, Any]:
             catalogue_load()
             protocols_load()
         load_ms.append((time.perf_counter() - began) / 10 * 1000)
-    # What plan_generate pays instead while nothing changed: the content stamp.
+    # What plan_generate pays instead while nothing changed: the content version.
     plan_sources_load()
-    stamp_ms = []
+    version_ms = []
     for _ in range(runs):
         began = time.perf_counter()
         for _ in range(100):
             plan_sources_load()
-        stamp_ms.append((time.perf_counter() - began) / 100 * 1000)
+        version_ms.append((time.perf_counter() - began) / 100 * 1000)
     return {
         "contexts": len(every),
         "per_plan_ms": common.median(per_plan_ms),
@@ -86,7 +87,7 @@ def bench_pure(runs: int) -> dict[str, Any]:
         "prescriptions_min": min(prescriptions),
         "prescriptions_max": max(prescriptions),
         "load_library_and_protocols_ms": common.median(load_ms),
-        "plan_sources_unchanged_ms": common.median(stamp_ms),
+        "plan_sources_unchanged_ms": common.median(version_ms),
     }
 
 

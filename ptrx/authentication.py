@@ -1,4 +1,8 @@
-"""Patient API authentication: expiring, revocable knox tokens sent as `Bearer <token>`."""
+"""Patient API authentication: expiring, revocable knox tokens sent as `Bearer <token>`.
+
+The prefix is knox's own `AUTH_HEADER_PREFIX` setting (REST_KNOX in settings); the
+subclass below changes only what knox gives no setting or hook for.
+"""
 
 import binascii
 from hmac import compare_digest
@@ -14,17 +18,19 @@ from rest_framework import exceptions
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """Knox authentication that checks only the presented token's expiry.
+    """Knox's token authentication, reading the token's user with their patient record in
+    one query and checking only the presented token's expiry.
 
-    Knox's own clean-up loads every token of the user on each request; expired
-    tokens are removed when presented and by `token_cleanup` instead. The token's
-    user comes with their patient record in the same query, so the patient API's
-    permission check and views need no query of their own for it.
+    Knox's own clean-up loads every token of the user on each request; here an expired
+    token is removed when presented, and the hourly `delete_expired_tokens` job removes
+    the rest.
     """
 
     def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
-        # knox.auth.TokenAuthentication.authenticate_credentials, with `user__patient`
-        # joined (a reverse one-to-one: None for a therapist, without a second query).
+        # Knox's loop with two changes it has no hook for: the query joins `user__patient`
+        # (a reverse one-to-one, None for a therapist), so the patient API's permission
+        # check and views need no query of their own; and a token that is not UTF-8 is
+        # "Invalid token." (401) where knox's decode would fail with a 500.
         try:
             presented = token.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -46,10 +52,17 @@ class BearerTokenAuthentication(TokenAuthentication):
         raise exceptions.AuthenticationFailed("Invalid token.")
 
     def _cleanup_token(self, auth_token: AuthToken) -> bool:
+        """Delete the presented token if it has expired (knox also deletes the user's others)."""
         if auth_token.expiry is not None and auth_token.expiry < timezone.now():
             auth_token.delete()
             return True
         return False
+
+
+def expired_tokens_delete() -> int:
+    """Delete every token past its expiry; returns how many went."""
+    deleted, _by_model = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -2,6 +2,8 @@
 
 Without any variable set this is the embedded default (SQLite, a filesystem broker
 and a file email backend, all under var/). `.env.example` lists every variable.
+Importing it writes nothing: `make` creates the var/ folders (the email and cache
+backends create their own).
 """
 
 from datetime import timedelta
@@ -14,7 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# `make` writes a development .env on first use (DEBUG on, a local SECRET_KEY). What the
+# environment sets wins over the file, so production's DEBUG=0 and secrets hold.
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -175,11 +179,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=25),
         "options": {"expires": 3000},
     },
+    "delete-expired-tokens": {
+        "task": "ptrx.plans.tasks.delete_expired_tokens",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 3000},
+    },
 }
 
 # --- email --------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    _email_url = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email_url["EMAIL_BACKEND"]
+    EMAIL_HOST = _email_url["EMAIL_HOST"] or "localhost"
+    EMAIL_PORT = _email_url["EMAIL_PORT"] or 25
+    EMAIL_HOST_USER = _email_url["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email_url["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = _email_url.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email_url.get("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = _email_url.get("EMAIL_TIMEOUT")
+    EMAIL_FILE_PATH = _email_url["EMAIL_FILE_PATH"] or str(VAR_DIR / "outbox")
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
@@ -289,11 +307,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-
-# The embedded default keeps its state in VAR_DIR; make sure its folders exist
-# so a fresh checkout runs without a set-up step.
-for _folder in (VAR_DIR, VAR_DIR / "outbox", BROKER_DIR, VAR_DIR / "broker-control"):
-    _folder.mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,8 @@ from django.utils.safestring import SafeString
 
 from ptrx.exercises.ladders import ladder_problems
 from ptrx.exercises.models import Branch, Exercise
+from ptrx.exercises.selectors import exercises_for_branch
+from ptrx.exercises.services import exercise_save, exercises_delete
 
 
 class LinesField(forms.CharField):
@@ -100,9 +102,9 @@ class BranchFilter(admin.SimpleListFilter):
         return list(Branch.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> QuerySet[Exercise]:
-        if self.value() in Branch.values:
-            # The quoted value matches one element of the JSON list on SQLite and PostgreSQL.
-            return queryset.filter(branches__icontains=f'"{self.value()}"')
+        branch = self.value()
+        if branch in Branch.values:
+            return exercises_for_branch(queryset, branch=branch)
         return queryset
 
 
@@ -209,6 +211,15 @@ class ExerciseAdmin(admin.ModelAdmin):
         return format_html(
             '<div class="patient-view">{}</div>', format_html_join("", "{}", ((p,) for p in parts))
         )
+
+    def save_model(self, request: HttpRequest, obj: Exercise, form: Any, change: bool) -> None:
+        exercise_save(exercise=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Exercise) -> None:
+        exercises_delete(exercises=Exercise.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Exercise]) -> None:
+        exercises_delete(exercises=queryset)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Exercise], search_term: str

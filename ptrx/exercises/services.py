@@ -1,4 +1,6 @@
-"""Writes to the exercise library: loading the clinical content from fixtures."""
+"""Writes to the exercise library: loading the clinical content from fixtures, and the
+admin's saves and deletions. Each gives the content a new version (ptrx.content), so plan
+generation reads the library again."""
 
 import json
 from dataclasses import dataclass
@@ -8,7 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
+from ptrx.content import content_changed
 from ptrx.exercises.ladders import ladder_problems
 from ptrx.exercises.models import Exercise
 
@@ -69,5 +73,22 @@ def library_load(*, entries: list[dict[str, Any]] | None = None, reset: bool = F
                 Exercise.objects.filter(progression=target).exclude(pk=exercise.pk).update(progression=None)
             exercise.progression = target
             exercise.save(update_fields=["progression"])
+        content_changed()
     created = len(new_slugs)
     return LibraryLoadResult(created=created, updated=updated, unchanged=len(entries) - created - updated)
+
+
+def exercise_save(*, exercise: Exercise) -> Exercise:
+    """Save an exercise as edited (the admin's form has validated it)."""
+    with transaction.atomic():
+        exercise.save()
+        content_changed()
+    return exercise
+
+
+def exercises_delete(*, exercises: QuerySet[Exercise]) -> int:
+    """Delete these exercises (none that a protocol or a prescription uses: PROTECT)."""
+    with transaction.atomic():
+        deleted, _by_model = exercises.delete()
+        content_changed()
+    return deleted

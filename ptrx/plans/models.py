@@ -102,26 +102,6 @@ class ProtocolEntry(models.Model):
         return f"{self.phase}: {self.exercise.slug}"
 
 
-class ContentStamp(models.Model):
-    """One row whose token changes with every write to the exercise library or the
-    protocols, so a process may keep what it read of them while the token is the same.
-
-    Database triggers (migration 0004) write it, in the writing transaction, on any
-    INSERT, UPDATE, DELETE or TRUNCATE of those four tables: the admin, a management
-    command, a QuerySet.update, a cascade or raw SQL all change it alike. A migration
-    that makes SQLite rebuild one of those tables drops its triggers and must create
-    them again (tests/plans/test_plan_sources.py fails until it does).
-    """
-
-    token = models.UUIDField()
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="content_stamp_single_row")]
-
-    def __str__(self) -> str:
-        return str(self.token)
-
-
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"

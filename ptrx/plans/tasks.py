@@ -11,8 +11,8 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
-from celery.utils.time import get_exponential_backoff_interval
 
+from ptrx.authentication import expired_tokens_delete
 from ptrx.plans.outbox import TRANSPORT_ERRORS, notifications_fail, notifications_send
 from ptrx.plans.queue import SEND_NOTIFICATIONS
 from ptrx.plans.reminders import reminders_dispatch
@@ -29,9 +29,11 @@ logger = logging.getLogger(__name__)
 # Acknowledged after the task ran, and requeued when the worker process dies, so a
 # lost worker delays the work instead of losing it. Only for idempotent tasks.
 IDEMPOTENT: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
-# Retries of the mail transport: exponential backoff from 30 s with full jitter,
-# never more than 5 min (far below the Redis visibility timeout), 5 times.
+# Celery retries the mail transport's errors (never a domain error): exponential backoff
+# from 30 s with full jitter, never more than 5 min between tries (far below the Redis
+# visibility timeout), 5 times.
 MAIL_RETRY: dict[str, Any] = {
+    "autoretry_for": TRANSPORT_ERRORS,
     "max_retries": 5,
     "retry_backoff": 30,
     "retry_backoff_max": 300,
@@ -39,20 +41,9 @@ MAIL_RETRY: dict[str, Any] = {
 }
 
 
-def _retries_left(task: Task) -> bool:
-    return task.max_retries is None or task.request.retries < task.max_retries
-
-
-def _retry_countdown(task: Task) -> int:
-    """Seconds before the next try, from the task's retry_backoff settings (MAIL_RETRY)."""
-    return int(
-        get_exponential_backoff_interval(
-            factor=int(getattr(task, "retry_backoff", MAIL_RETRY["retry_backoff"])),
-            retries=task.request.retries,
-            maximum=getattr(task, "retry_backoff_max", MAIL_RETRY["retry_backoff_max"]),
-            full_jitter=getattr(task, "retry_jitter", MAIL_RETRY["retry_jitter"]),
-        )
-    )
+def _last_try(task: Task) -> bool:
+    """Whether a transport error now ends the task instead of being retried."""
+    return task.max_retries is not None and task.request.retries >= task.max_retries
 
 
 @shared_task(**IDEMPOTENT)
@@ -81,11 +72,10 @@ def send_notifications(self: Task, notification_ids: list[int]) -> dict[str, int
     try:
         report = notifications_send(ids=notification_ids)
     except TRANSPORT_ERRORS as exc:
-        if not _retries_left(self):
+        if _last_try(self):
             failed = notifications_fail(ids=notification_ids)
             logger.error("Gave up on %d notification(s) after %s retries: %s", failed, self.max_retries, exc)
-            raise
-        raise self.retry(exc=exc, countdown=_retry_countdown(self)) from exc
+        raise
     return {"sent": len(report.sent), "failed": len(report.failed), "expired": report.expired}
 
 
@@ -118,8 +108,16 @@ def therapist_digest(self: Task) -> int:
     ids = therapist_digests_prepare()
     try:
         return len(therapist_digests_send(ids=ids))
-    except TRANSPORT_ERRORS as exc:
-        if not _retries_left(self):
+    except TRANSPORT_ERRORS:
+        if _last_try(self):
             therapist_digests_fail(ids=ids)
-            raise
-        raise self.retry(exc=exc, countdown=_retry_countdown(self)) from exc
+        raise
+
+
+@shared_task(**IDEMPOTENT)
+def delete_expired_tokens() -> int:
+    """Delete the API tokens past their expiry (hourly); a token is refused once expired anyway.
+
+    Twice is safe: a deleted token is not there to delete again.
+    """
+    return expired_tokens_delete()

@@ -1,11 +1,14 @@
 """The exercise library's admin: find, read as the patient will, and edit a ladder safely."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.models import Prescription
+from ptrx.plans.services.plans import plan_generate
 from tests.admin.conftest import logged_in
 from tests.admin.pages import form_data
 
@@ -122,3 +125,19 @@ def test_prescribing_offers_only_exercises_in_use(library: Any, therapist: Any) 
     assert active is not None
     offered = {int(item["id"]) for item in client.get(url, {**query, "term": active.name}).json()["results"]}
     assert active.pk in offered
+
+
+def test_an_exercise_edited_here_is_in_the_next_plan(patient: Any, admin_client: Any) -> None:
+    def sides() -> dict[str, str]:
+        plan = plan_generate(patient=patient, start=dt.date(2026, 11, 2))
+        prescriptions = Prescription.objects.filter(phase__plan=plan, phase__number=1)
+        return dict(prescriptions.values_list("exercise__slug", "side"))
+
+    # Plan generation keeps the library it read while nothing changes.
+    slug = sorted(slug for slug, side in sides().items() if side)[0]
+    exercise = Exercise.objects.get(slug=slug)
+    data = form_data(admin_client.get(change_url(exercise)))
+    del data["per_side"]  # the checkbox cleared
+    response = admin_client.post(change_url(exercise), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert sides()[slug] == ""

@@ -82,3 +82,10 @@ def test_list_query_count_does_not_grow_with_the_library(api, django_assert_num_
         api.get(LIST + "?category=breathing")
     with django_assert_num_queries(len(few.captured_queries)):
         api.get(LIST)
+
+
+@pytest.mark.parametrize("param", ["category", "branch"])
+def test_an_empty_filter_value_is_a_400_not_every_exercise(api, param):
+    answer = api.get(f"{LIST}?{param}=")
+    assert answer.status_code == 400
+    assert "is not allowed" in answer.json()[param][0]

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery import Celery, signals
+from celery import Celery, Task, signals
 from celery import current_app as celery_current_app
+from celery.app.autoretry import add_autoretry_behaviour
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state as worker_state
 from django.conf import settings
@@ -118,6 +119,15 @@ def _close_thread_connections(**_kwargs: Any) -> None:
     # A worker thread's database connections would outlive the test (and keep
     # PostgreSQL from dropping the test database): close them after each task.
     connections.close_all()
+
+
+def retry_at_once(task: Task) -> None:
+    """Declare the task's retries again with no wait between tries (the schedule itself is
+    checked in test_settings). Celery's autoretry fixes its backoff when it wraps the task,
+    so changing `retry_backoff` afterwards changes nothing."""
+    task.run = task._orig_run  # type: ignore[attr-defined]
+    del task._orig_run  # type: ignore[attr-defined]
+    add_autoretry_behaviour(task, retry_backoff=False, retry_kwargs={"countdown": 0})
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from tests.jobs.conftest import (
     local_now,
     minutes_from_now,
     reminded_patient,
+    retry_at_once,
     running_worker,
     wait_until,
 )
@@ -160,7 +161,7 @@ def test_transport_errors_are_retried_with_backoff_and_the_reminder_goes_out_onc
     settings.EMAIL_BACKEND = "tests.jobs.mail.FlakyBackend"
     FlakyBackend.failures, FlakyBackend.attempts = 2, 0
     task = celery_app.tasks[send_notifications.name]
-    task.retry_backoff = 0  # the schedule is exercised in test_settings; here, no waiting
+    retry_at_once(task)  # the schedule is exercised in test_settings; here, no waiting
     patients = due_patients(3)
 
     with running_worker(celery_app):
@@ -180,7 +181,7 @@ def test_after_the_last_retry_the_rows_are_marked_failed(library: None, celery_a
     settings.EMAIL_BACKEND = "tests.jobs.mail.FlakyBackend"
     FlakyBackend.failures, FlakyBackend.attempts = 1000, 0
     task = celery_app.tasks[send_notifications.name]
-    task.retry_backoff = 0
+    retry_at_once(task)
     task.max_retries = 2
     patients = due_patients(2)
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from unittest import mock
+import json
+import os
+import subprocess
+import sys
 
 import pytest
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from ptrx.celery import app
 from ptrx.plans import tasks
+from ptrx.plans.outbox import TRANSPORT_ERRORS
 
 JOB_TASKS = [
     tasks.dispatch_due_reminders,
@@ -16,7 +21,22 @@ JOB_TASKS = [
     tasks.snapshot_adherence,
     tasks.evaluate_progress,
     tasks.therapist_digest,
+    tasks.delete_expired_tokens,
 ]
+
+
+def setting_with(name: str, **environment: str) -> object:
+    """The setting `name` as a fresh process reads it with these variables set."""
+    read = f"from django.conf import settings; import json; print(json.dumps(settings.{name}))"
+    result = subprocess.run(
+        [sys.executable, "-c", read],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ptrx.settings", **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("task", JOB_TASKS, ids=lambda task: task.name.rsplit(".", 1)[-1])
@@ -37,16 +57,26 @@ def test_one_message_at_a_time_in_json_with_time_limits() -> None:
 @pytest.mark.parametrize("task", [tasks.send_notifications, tasks.therapist_digest], ids=["send", "digest"])
 def test_mail_retries_back_off_with_jitter_and_stay_inside_the_visibility_timeout(task) -> None:  # type: ignore[no-untyped-def]
     registered = app.tasks[task.name]
+    # Celery retries transport errors only, never a domain error.
+    assert registered.autoretry_for == TRANSPORT_ERRORS
     assert isinstance(registered.max_retries, int) and registered.max_retries > 0
+    assert registered.retry_backoff > 0
     assert registered.retry_jitter is True
     # Redis re-delivers an unacknowledged message after the visibility timeout: a
     # retry countdown longer than that would run the task twice in parallel.
-    visibility_timeout = 3600
+    transport = setting_with("CELERY_BROKER_TRANSPORT_OPTIONS", REDIS_URL="redis://127.0.0.1:6379/1")
+    assert isinstance(transport, dict)
+    visibility_timeout = transport["visibility_timeout"]
     assert registered.retry_backoff_max < visibility_timeout
+    # The countdowns Celery's autoretry chooses from these declarations.
     countdowns = set()
     for retries in range(registered.max_retries + 3):
-        with mock.patch.object(registered.request, "retries", retries, create=True):
-            countdown = tasks._retry_countdown(registered)
+        countdown = get_exponential_backoff_interval(
+            factor=registered.retry_backoff,
+            retries=retries,
+            maximum=registered.retry_backoff_max,
+            full_jitter=registered.retry_jitter,
+        )
         assert 0 <= countdown <= registered.retry_backoff_max
         countdowns.add(countdown)
     assert len(countdowns) > 1

@@ -1,26 +1,9 @@
-"""Output and query serializers of the exercise library API."""
-
-from typing import Any
+"""The exercise library API's output serializer."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ptrx.exercises.models import Branch, Category, Exercise, Position
-
-
-def choice_field(choices: list[tuple[str, str]], **kwargs: Any) -> serializers.ChoiceField:
-    """A choice field whose error names the allowed values."""
-    allowed = ", ".join(value for value, _label in choices)
-    return serializers.ChoiceField(
-        choices=choices,
-        error_messages={"invalid_choice": f'"{{input}}" is not allowed; use one of: {allowed}.'},
-        **kwargs,
-    )
-
-
-class ExerciseQuerySerializer(serializers.Serializer[dict[str, str]]):
-    category = choice_field(Category.choices, required=False)
-    branch = choice_field(Branch.choices, required=False)
+from ptrx.exercises.models import Branch, Exercise, Position
 
 
 class ExerciseSerializer(serializers.ModelSerializer[Exercise]):

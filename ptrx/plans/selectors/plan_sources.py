@@ -1,12 +1,11 @@
 """What plan generation reads: the library and the protocols, kept per process."""
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ptrx.content import content_changes_pending, content_version
 from ptrx.exercises.models import Exercise
 from ptrx.plans.domain import Catalogue, CatalogueExercise, Dose, Protocol, ProtocolEntry, ProtocolPhase
-from ptrx.plans.models import ContentStamp
 from ptrx.plans.models import Protocol as ProtocolModel
 from ptrx.plans.models import ProtocolEntry as ProtocolEntryModel
 from ptrx.plans.models import ProtocolPhase as ProtocolPhaseModel
@@ -113,30 +112,31 @@ class PlanSources:
     exercise_ids: Mapping[str, int]
 
 
-# This process's last plan sources and the content stamp they were read under.
-_plan_sources: tuple[uuid.UUID, PlanSources] | None = None
+# This process's last plan sources and the content version they were read under.
+_plan_sources: tuple[str, PlanSources] | None = None
 
 
 def plan_sources_load() -> PlanSources:
     """`catalogue_load` and `protocols_load` for plan generation, kept in this process while
-    the content stamp is unchanged: one query when nothing changed since the last call.
+    the content version (ptrx.content) is unchanged: no query when nothing changed.
 
-    Triggers give the stamp a new token in the same transaction as any write to the
-    library or the protocols (see ContentStamp), so a change committed by any process
-    is seen on the next call.
+    The loaders and the exercise admin give the content a new version when they commit,
+    so a change committed by any process is seen on the next call.
     """
     global _plan_sources  # one per process, replaced whole (never mutated)
-    # The stamp first: what is read after it is at least as new, so a change committed
+    # The version first: what is read after it is at least as new, so a change committed
     # in between costs one more read on the next call, never a stale answer.
-    token = next(iter(ContentStamp.objects.values_list("token", flat=True)), None)
+    version = content_version()
+    pending = content_changes_pending()
     kept = _plan_sources
-    if token is not None and kept is not None and kept[0] == token:
+    if not pending and kept is not None and kept[0] == version:
         return kept[1]
     sources = PlanSources(
         catalogue=catalogue_load(),
         protocols=protocols_load(),
         exercise_ids=dict(Exercise.objects.values_list("slug", "id")),
     )
-    # Without a stamp row (a database without the triggers) nothing is kept.
-    _plan_sources = None if token is None else (token, sources)
+    # What this transaction changed but has not committed is for its own reads only.
+    if not pending:
+        _plan_sources = (version, sources)
     return sources

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ptrx.content import content_changed
 from ptrx.exercises.models import Exercise
 from ptrx.plans.domain import DomainError, protocols_from_json
 from ptrx.plans.models import Protocol, ProtocolEntry, ProtocolPhase
@@ -61,4 +62,5 @@ def protocols_load_fixture(*, path: Path = PROTOCOLS_FIXTURE, reset: bool = Fals
                     for entry in phase.entries
                 )
             written += 1
+        content_changed()
     return written, kept
