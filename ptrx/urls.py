@@ -8,6 +8,7 @@ from ptrx.api_errors import api_not_found
 from ptrx.auth_views import LogoutView, TokenView
 from ptrx.health import healthz
 from ptrx.login_limits import AdminLoginForm
+from ptrx.plans.api.interop import CalendarFeedView
 
 admin.site.site_header = "ptrx: home exercise plans"
 admin.site.site_title = "ptrx"
@@ -28,6 +29,9 @@ urlpatterns = [
     # The split view serves its script as a file: the page needs no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # The calendar feed: outside the API, as calendar apps send no token.
+    path("calendar/<str:secret>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
+    re_path(r"^calendar/", api_not_found),
     # Last: any other path under /api/ is a JSON 404, with DEBUG on too (handler404 is
     # only used with it off).
     re_path(r"^api/", api_not_found),

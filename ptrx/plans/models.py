@@ -394,3 +394,18 @@ class TherapistDigest(OutboxMessage):
 
     def __str__(self) -> str:
         return f"Digest {self.date} for {self.therapist} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A patient's private calendar feed. The database keeps only the SHA-256 of the
+    URL's secret; the secret itself is derived from `nonce` with the server's key, so a
+    copy of the database alone opens no feed. A new nonce retires the old URL."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="calendar_feed")
+    nonce = models.CharField(max_length=64)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.patient}"

@@ -55,6 +55,8 @@ def test_another_therapists_patient_and_plan_are_not_found(plan: Plan) -> None:
         reverse("admin:plans_patient_generate_plan", args=[patient.pk]),
         reverse("admin:plans_plan_change", args=[plan.pk]),
         reverse("admin:plans_plan_duplicate", args=[plan.pk]),
+        reverse("admin:plans_plan_handout", args=[plan.pk]),
+        reverse("admin:plans_plan_fhir", args=[plan.pk]),
     ):
         response = other.get(url, follow=True)
         assert response.redirect_chain[-1][0] == reverse("admin:index"), url

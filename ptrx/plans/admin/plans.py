@@ -23,9 +23,11 @@ from ptrx.plans.admin.forms import (
     PrescriptionForm,
     PrescriptionFormSet,
 )
+from ptrx.plans.admin.interop import PlanDownloadsMixin
 from ptrx.plans.admin.pages import render_form_page
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import adherence_chart, pain_chart
+from ptrx.plans.domain.dose import dose_text
 from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
 from ptrx.plans.domain.session import over_home_session
 from ptrx.plans.models import Patient, Plan, PlanStatus, Prescription
@@ -109,7 +111,7 @@ class PrescriptionInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(TherapistScopedAdmin):
+class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
     list_display = ("title", "patient", "status", "current_phase", "start_date", "auto_progress")
     list_filter = ("status", "auto_progress")
     search_fields = (
@@ -235,13 +237,11 @@ class PlanAdmin(TherapistScopedAdmin):
             return "none for this phase"
         return format_html_join(
             "",
-            "<div><strong>{}</strong> ({}x{}{}): {}</div>",
+            "<div><strong>{}</strong> ({}): {}</div>",
             (
                 (
                     entry.exercise.name,
-                    entry.sets,
-                    entry.reps,
-                    f", hold {entry.hold_seconds} s" if entry.hold_seconds else "",
+                    dose_text(sets=entry.sets, reps=entry.reps, hold_seconds=entry.hold_seconds),
                     entry.notes,
                 )
                 for entry in options

@@ -8,6 +8,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySe
 from django.db.models.functions import Coalesce
 
 from ptrx.plans.domain import EXERCISE, SessionItem, due_on, session_minutes, sessions_left
+from ptrx.plans.domain.dose import WEEKDAY_NAMES
 from ptrx.plans.models import (
     PATIENT_KINDS,
     Completion,
@@ -91,7 +92,7 @@ def prescriptions_minutes(prescriptions: Sequence[Prescription]) -> int:
     return session_minutes([session_item(p) for p in prescriptions])
 
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = WEEKDAY_NAMES
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,11 @@ def _cases(world):
         ("GET", "/api/v1/exercises/{slug}/"): lambda api: _expect_status(
             api.get("/api/v1/exercises/bridge/"), 200
         ),
+        ("GET", "/api/v1/me/plans/{id}/handout.pdf"): lambda api: _expect_404(
+            api.get(f"/api/v1/me/plans/{plan_b.pk}/handout.pdf")
+        ),
+        # No token opens a feed, A's own included: only the secret in the address does.
+        ("GET", "/calendar/{secret}.ics"): lambda api: _expect_404(api.get(f"/calendar/{'f' * 64}.ics")),
     }
 
 
@@ -153,3 +158,17 @@ def test_therapists_and_anonymous_callers_get_no_patient_data(client, world, mak
         anonymous = client.generic(method, concrete, json.dumps({}), content_type="application/json")
         assert anonymous.status_code == 401, (method, path)
     assert CheckIn.objects.count() == 2
+
+
+def test_the_calendar_secret_is_the_only_way_to_a_feed(client, world, make_client):
+    url_b = make_client(world["b"].user).get("/api/v1/me/calendar/").json()["url"]
+    path_b = "/" + url_b.split("/", 3)[3]
+    assert client.get(path_b).status_code == 200  # the secret alone, no login
+    api_a = make_client(world["a"].user)
+    url_a = api_a.get("/api/v1/me/calendar/").json()["url"]
+    assert url_a != url_b
+    # A's own token and A's own secret are no way to B's feed, nor any near miss of B's secret.
+    secret_b = path_b.removeprefix("/calendar/").removesuffix(".ics")
+    for near in (secret_b[:-1], secret_b.upper(), secret_b[::-1], secret_b + "0"):
+        _expect_404(api_a.get(f"/calendar/{near}.ics"))
+    assert world["b"].user.first_name not in api_a.get("/" + url_a.split("/", 3)[3]).content.decode()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ptrx.exercises.models import Branch
 from ptrx.plans.admin.forms.fields import KnownLabelsAutocompleteSelect, add_service_errors
+from ptrx.plans.domain.dose import WEEKDAY_NAMES
 from ptrx.plans.models import Irritability, Patient, Phase, Plan, Prescription, Side
 from ptrx.plans.selectors import patient_local_today
 from ptrx.plans.services.prescriptions import (
@@ -23,7 +24,7 @@ from ptrx.plans.services.prescriptions import (
 )
 from ptrx.plans.validators import validate_branches
 
-DAY_CHOICES = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+DAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 DOSE_FIELDS = ("sets", "reps", "hold_seconds", "sessions_per_day", "days_of_week", "side")
 
 
