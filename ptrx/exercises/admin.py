@@ -7,12 +7,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ptrx.exercises.ladders import ladder_problems
 from ptrx.exercises.models import Branch, Exercise
+from ptrx.exercises.picker import ExercisePickerView, picker_filters
 from ptrx.exercises.selectors import exercises_for_branch
 from ptrx.exercises.services import exercise_save, exercises_delete
 
@@ -224,8 +225,20 @@ class ExerciseAdmin(admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Exercise], search_term: str
     ) -> tuple[QuerySet[Exercise], bool]:
+        queryset, search_term = picker_filters(queryset, search_term)
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # Prescribing offers only exercises still in use; the library list shows all.
-        if request.path.endswith("/autocomplete/") and request.GET.get("model_name") == "prescription":
+        if (
+            request.path.endswith(("/autocomplete/", "/picker/"))
+            and request.GET.get("model_name") == "prescription"
+        ):
             queryset = queryset.filter(is_active=True)
         return queryset, may_have_duplicates
+
+    def get_urls(self) -> list[URLPattern]:
+        picker = path(
+            "picker/",
+            self.admin_site.admin_view(ExercisePickerView.as_view(admin_site=self.admin_site)),
+            name="exercises_exercise_picker",
+        )
+        return [picker, *super().get_urls()]

@@ -409,3 +409,19 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.patient}"
+
+
+class PlanView(models.Model):
+    """When a therapist last opened a plan's page: what changed since is counted from it."""
+
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="views")
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["therapist", "plan"], name="plan_view_once_per_therapist")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} saw plan {self.plan_id} at {self.last_seen_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ from ptrx.plans.services.prescriptions import (
     prescription_add,
     prescription_remove,
     prescription_reorder,
+    prescription_step,
     prescription_update,
     prescription_validate,
 )
@@ -105,3 +106,29 @@ def test_a_logged_exercise_stays_and_a_finished_plan_is_not_edited(plan: Plan) -
     plan_complete(plan=plan)
     with pytest.raises(ValidationError, match="cannot be changed"):
         prescription_update(prescription=Prescription.objects.get(pk=prescription.pk), reps=3)
+
+
+@pytest.mark.django_db
+def test_a_seated_exercise_is_refused_where_the_generator_leaves_sitting_out(library: Any) -> None:
+    seated = Exercise.objects.get(slug="seated-slump-slider")
+    inferior = plan_generate(patient=make_patient(branches=["inferior"]), start=dt.date(2026, 3, 2))
+    with pytest.raises(ValidationError) as refused:
+        prescription_add(phase=inferior.phases.get(number=1), exercise=seated)
+    assert "done sitting" in refused.value.message_dict["exercise"][0]
+    # Later phases take it, and so does phase 1 for a branch that sits without harm.
+    prescription_add(
+        phase=inferior.phases.get(number=3),
+        exercise=Exercise.objects.get(slug="diaphragmatic-breathing-sitting"),
+    )
+    middle = plan_generate(patient=make_patient(branches=["middle"]), start=dt.date(2026, 3, 2))
+    Prescription.objects.filter(phase__plan=middle, exercise=seated).delete()
+    prescription_add(phase=middle.phases.get(number=1), exercise=seated)
+
+
+@pytest.mark.django_db
+def test_a_step_takes_only_easier_or_harder(library: Any) -> None:
+    plan = plan_generate(patient=make_patient(), start=dt.date(2026, 3, 2))
+    prescription = Prescription.objects.filter(phase__plan=plan).first()
+    with pytest.raises(ValidationError) as refused:
+        prescription_step(prescription=prescription, direction="sideways")  # type: ignore[arg-type]
+    assert "direction" in refused.value.message_dict

@@ -18,20 +18,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from ptrx.plans.admin.forms import (
-    KnownLabelsAutocompleteSelect,
+    ExercisePicker,
     PlanDuplicateForm,
     PrescriptionForm,
     PrescriptionFormSet,
 )
 from ptrx.plans.admin.interop import PlanDownloadsMixin
 from ptrx.plans.admin.pages import render_form_page
+from ptrx.plans.admin.plan_page import plan_page_context, prescription_step_view
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import adherence_chart, pain_chart
 from ptrx.plans.domain.dose import dose_text
 from ptrx.plans.domain.red_flags import RED_FLAGS, positive_red_flags
-from ptrx.plans.domain.session import over_home_session
 from ptrx.plans.models import Patient, Plan, PlanStatus, Prescription
-from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_phase_options, plan_weeks
+from ptrx.plans.selectors import patient_local_today, plan_follow_up, plan_phase_options
 from ptrx.plans.services.plans import (
     TRANSITIONS,
     plan_activate,
@@ -41,8 +41,6 @@ from ptrx.plans.services.plans import (
     plan_pause,
 )
 from ptrx.plans.services.prescriptions import EDITABLE_STATUSES
-
-OVER_STYLE = "color:#b00;font-weight:bold"
 
 
 def _pause(*, plan: Plan) -> Plan:
@@ -82,6 +80,8 @@ class PrescriptionInline(admin.TabularInline):
     """Every prescription of the plan, phase by phase, saved through the services."""
 
     model = Prescription
+    # Phases as sections with their week and an empty row each (ptrx.plans.admin.plan_page).
+    template = "admin/plans/plan/prescriptions_inline.html"
     form = PrescriptionForm
     formset = PrescriptionFormSet  # type: ignore[assignment]  # a model formset joined by phase
     checks_class = PrescriptionInlineChecks
@@ -104,9 +104,12 @@ class PrescriptionInline(admin.TabularInline):
             **kwargs,
         )
 
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        return len(obj.phases.all()) if obj is not None else 1  # an empty row in each phase
+
     def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "exercise":
-            kwargs["widget"] = KnownLabelsAutocompleteSelect(db_field, self.admin_site)
+            kwargs["widget"] = ExercisePicker(db_field, self.admin_site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -140,8 +143,14 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
                 )
             },
         ),
-        ("Generated for", {"fields": ("branch_list", "side", "irritability", "created_by", "created_at")}),
-        ("The week at home", {"fields": ("session_estimate", "phase_options")}),
+        (
+            "Generated for",
+            {
+                "fields": ("branch_list", "side", "irritability", "created_by", "created_at"),
+                "classes": ("collapse",),  # issue 18: the glance at the top says it
+            },
+        ),
+        ("Options for the current phase", {"fields": ("phase_options",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
@@ -163,7 +172,6 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
             "irritability",
             "created_by",
             "created_at",
-            "session_estimate",
             "phase_options",
         ]
         # Once a plan has started, its start is history that adherence is counted from.
@@ -188,46 +196,6 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
     @admin.display(description="branches")
     def branch_list(self, plan: Plan) -> str:
         return ", ".join(plan.branches)
-
-    @admin.display(description="estimated session per day")
-    def session_estimate(self, plan: Plan) -> SafeString:
-        """A table of phases by weekday: exercise items and minutes of one pass; a day over
-        6 items or 30 minutes (CLINICAL.md §8) is marked."""
-        weeks = plan_weeks(plan=plan)
-        if not weeks:
-            return format_html("{}", "no phases")
-        head = format_html_join("", "<th>{}</th>", ((day,) for day, _count, _minutes in weeks[0].days))
-        rows = format_html_join(
-            "",
-            "<tr><th>{}. {}</th>{}</tr>",
-            (
-                (
-                    week.number,
-                    week.name,
-                    format_html_join(
-                        "",
-                        '<td style="{}">{} exercises<br>{}&nbsp;min</td>',
-                        (
-                            (
-                                OVER_STYLE if over_home_session(exercises=count, minutes=minutes) else "",
-                                count,
-                                minutes,
-                            )
-                            for _day, count, minutes in week.days
-                        ),
-                    ),
-                )
-                for week in weeks
-            ),
-        )
-        return format_html(
-            '<table class="session-estimate"><thead><tr><th>phase</th>{}</tr></thead>'
-            "<tbody>{}</tbody></table>"
-            '<p class="help">One pass through the day\'s exercises (advice items take no time); '
-            "more than 6 exercises or 30 minutes is marked.</p>",
-            head,
-            rows,
-        )
 
     @admin.display(description="options to add when ready")
     def phase_options(self, plan: Plan) -> SafeString | str:
@@ -268,6 +236,7 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
                 pain_chart([(day.date, day.pain_during, day.pain_next_morning) for day in follow_up.pain])
             )
             context["can_duplicate"] = request.user.has_perm("plans.add_plan")
+            context.update(plan_page_context(request, obj, context))  # issue 18: the plan page
             context["red_flags"] = [RED_FLAGS[code][1] for code in positive_red_flags(obj.patient.red_flags)]
             if self.has_change_permission(request, obj):
                 context["status_buttons"] = [
@@ -329,7 +298,12 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
             self.admin_site.admin_view(self.duplicate_view),
             name="plans_plan_duplicate",
         )
-        return [duplicate, *super().get_urls()]
+        step = path(
+            "<path:object_id>/step/",
+            self.admin_site.admin_view(partial(prescription_step_view, self)),
+            name="plans_plan_step",
+        )
+        return [duplicate, step, *super().get_urls()]
 
     def duplicate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """A draft copy of the plan for one of the therapist's patients."""

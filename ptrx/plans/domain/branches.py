@@ -45,3 +45,14 @@ BRANCH_RULES: Mapping[str, BranchRule] = MappingProxyType(
         ),
     }
 )
+
+
+def no_sitting_in_phase(branches: list[str] | tuple[str, ...], phase_number: int) -> bool:
+    """Whether these branches keep seated exercises out of this phase (the generator's
+    rule, and the plan editor's)."""
+    return phase_number == 1 and any(BRANCH_RULES[branch].no_sitting_in_phase_1 for branch in branches)
+
+
+def no_sitting_on_step_down(branches: list[str] | tuple[str, ...]) -> bool:
+    """Whether a step down the ladder must not land on a seated rung, in any phase."""
+    return any(BRANCH_RULES[branch].no_sitting_step_down for branch in branches)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 from ptrx.plans.domain.adherence import counts_for_adherence
-from ptrx.plans.domain.branches import BRANCH_RULES
+from ptrx.plans.domain.branches import BRANCH_RULES, no_sitting_in_phase, no_sitting_on_step_down
 from ptrx.plans.domain.session import (
     BOTH_SIDES,
     SessionItem,
@@ -85,8 +85,7 @@ def generate_plan(
     high = context.irritability == "high"
     # Low irritability gets the moderate plan: no evidence supports a faster
     # start, and the progression engine advances a patient who is ready.
-    no_sitting_first = any(rule.no_sitting_in_phase_1 for rule in rules)
-    no_sitting_down = any(rule.no_sitting_step_down for rule in rules)
+    no_sitting_down = no_sitting_on_step_down(branches)
     emphasis = frozenset().union(*(rule.emphasis for rule in rules))
 
     # The protocols' own dose and notes for each exercise (earliest phase first),
@@ -111,7 +110,7 @@ def generate_plan(
                     known,
                     high=high,
                     phase_number=number,
-                    no_sitting=number == 1 and no_sitting_first,
+                    no_sitting=no_sitting_in_phase(branches, number),
                     no_sitting_down=no_sitting_down,
                 )
                 if adjusted is not None:

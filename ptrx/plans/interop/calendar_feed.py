@@ -150,9 +150,9 @@ def calendar_feed_ics(*, patient: Patient) -> bytes:
         windows = phase_windows(plan=plan, phases=phases, today=patient_local_today(patient=patient))
         for window in windows:
             week = weeks[window.phase.number].days
-            days = [index for index, (_label, exercises, _minutes) in enumerate(week) if exercises]
+            days = [index for index, day in enumerate(week) if day.exercises]
             if days:
-                minutes = max(week[day][2] for day in days)
+                minutes = max(week[day].minutes for day in days)
                 calendar.add_component(
                     _event(plan=plan, window=window, days=days, minutes=minutes, patient=patient)
                 )

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from ptrx.plans.domain import EXERCISE, SessionItem, due_on, session_minutes, sessions_left
 from ptrx.plans.domain.dose import WEEKDAY_NAMES
+from ptrx.plans.domain.session import over_home_session
 from ptrx.plans.models import (
     PATIENT_KINDS,
     Completion,
@@ -96,26 +97,62 @@ WEEKDAYS = WEEKDAY_NAMES
 
 
 @dataclass(frozen=True)
-class PhaseWeek:
-    """A phase's week at a glance: per weekday, its exercise items and estimated minutes."""
+class WeekDay:
+    """One weekday of a phase: its exercise items (names, in order) and estimated minutes."""
 
-    number: int
-    name: str
-    days: list[tuple[str, int, int]]  # (weekday, exercise items, minutes)
+    label: str
+    exercises: list[str]
+    minutes: int
+
+    @property
+    def count(self) -> int:
+        return len(self.exercises)
+
+    @property
+    def over(self) -> bool:
+        """More than the home session holds (CLINICAL.md §8)."""
+        return over_home_session(exercises=self.count, minutes=self.minutes)
+
+
+@dataclass(frozen=True)
+class PhaseWeek:
+    """A phase's week at a glance: per weekday, its exercise items and estimated minutes;
+    advice items apart (they take no time)."""
+
+    phase: Phase
+    status: str
+    days: list[WeekDay]
+    advice: list[str]
+
+    @property
+    def number(self) -> int:
+        return self.phase.number
+
+    @property
+    def name(self) -> str:
+        return self.phase.name
 
 
 def plan_weeks(*, plan: Plan) -> list[PhaseWeek]:
-    """Each phase's week (CLINICAL.md §8's estimate of one pass, advice apart), in one query."""
+    """Each phase's week (CLINICAL.md §8's estimate of one pass, advice apart), in three queries."""
     weeks = []
     monday = dt.date(2024, 1, 1)  # any Monday: the days of a week in order
     for phase in plan_with_prescriptions(plans=Plan.objects.filter(pk=plan.pk)).get().phases.all():
-        exercises = [p for p in phase.prescriptions.all() if p.kind == EXERCISE]
+        prescriptions = list(phase.prescriptions.all())
+        exercises = [p for p in prescriptions if p.kind == EXERCISE]
         days = []
         for offset, label in enumerate(WEEKDAYS):
             day = monday + dt.timedelta(days=offset)
             due = [p for p in exercises if prescription_due_on(p, day)]
-            days.append((label, len(due), prescriptions_minutes(due)))
-        weeks.append(PhaseWeek(number=phase.number, name=phase.name, days=days))
+            days.append(WeekDay(label, [p.exercise.name for p in due], prescriptions_minutes(due)))
+        weeks.append(
+            PhaseWeek(
+                phase=phase,
+                status=phase_status(plan=plan, phase=phase),
+                days=days,
+                advice=[p.exercise.name for p in prescriptions if p.kind != EXERCISE],
+            )
+        )
     return weeks
 
 

@@ -5,13 +5,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from ptrx.exercises.models import Exercise
+from ptrx.exercises.models import Exercise, Position
 from ptrx.plans.domain import DAYS_OF_WEEK
-from ptrx.plans.models import Phase, PlanStatus, Prescription, Side
+from ptrx.plans.domain.branches import no_sitting_in_phase, no_sitting_on_step_down
+from ptrx.plans.models import Phase, Plan, PlanStatus, Prescription, Side
 
 # Finished plans are the record of what was prescribed; they are not edited.
 EDITABLE_STATUSES = (PlanStatus.DRAFT, PlanStatus.ACTIVE, PlanStatus.PAUSED)
+
+EASIER, HARDER = "easier", "harder"
 
 
 def prescription_validate(
@@ -56,9 +60,20 @@ def _check_editable(phase: Phase) -> None:
 def prescription_check_exercise(
     *, phase: Phase, exercise: Exercise, prescription: Prescription | None = None
 ) -> None:
-    """Refuse a retired exercise, or one the phase already has (other than `prescription`)."""
+    """Refuse a retired exercise, a seated one where the plan's branches keep sitting out
+    of the phase (the generator's rule), or one the phase already has (other than
+    `prescription`)."""
     if not exercise.is_active:
         raise ValidationError({"exercise": [f"{exercise.name} is retired from the library."]})
+    if exercise.position == Position.SITTING and no_sitting_in_phase(phase.plan.branches, phase.number):
+        raise ValidationError(
+            {
+                "exercise": [
+                    f"{exercise.name} is done sitting, and sitting loads the inferior cluneal nerve: "
+                    f"no seated exercise in phase {phase.number} for this plan's branches."
+                ]
+            }
+        )
     clash = Prescription.objects.filter(phase=phase, exercise=exercise)
     if prescription is not None and prescription.pk is not None:
         clash = clash.exclude(pk=prescription.pk)
@@ -160,6 +175,44 @@ def prescription_update(
     prescription.order = current.order if order is None else order
     prescription.save()
     return prescription
+
+
+def prescription_step(*, prescription: Prescription, direction: str) -> Prescription:
+    """Move a prescription to the previous (`easier`) or next (`harder`) rung of its
+    exercise's ladder, through prescription_update and its checks."""
+    current = Prescription.objects.select_related(
+        "phase__plan", "exercise__progression", "exercise__regression"
+    ).get(pk=prescription.pk)
+    exercise = current.exercise
+    if direction == EASIER:
+        rung = exercise.regression_or_none
+    elif direction == HARDER:
+        rung = exercise.progression
+    else:
+        raise ValidationError({"direction": [f'"{direction}" is not a direction; use {EASIER} or {HARDER}.']})
+    if rung is None:
+        raise ValidationError(f"{exercise.name} has no {direction} rung in the library.", code="no_rung")
+    # A step down never lands on a seated rung for these branches, as in the generator.
+    if (
+        direction == EASIER
+        and rung.position == Position.SITTING
+        and no_sitting_on_step_down(current.phase.plan.branches)
+    ):
+        raise ValidationError(
+            f"The easier rung, {rung.name}, is done sitting, which this plan's branches rule out.",
+            code="seated_rung",
+        )
+    # The new rung starts from its library default dose, not the old rung's: the old
+    # numbers were set for another exercise, and the default is the conservative choice.
+    # The days stay as scheduled (the week was laid out to fit a home session), and the
+    # notes go, as they may name the old exercise.
+    dose = prescription_defaults(phase=current.phase, exercise=rung)
+    dose["days_of_week"] = current.days_of_week
+    with transaction.atomic():
+        stepped = prescription_update(prescription=current, exercise=rung, notes="", **dose)
+        # As a save of the plan's page does: the plan shows when it last changed.
+        Plan.objects.filter(pk=current.phase.plan_id).update(updated_at=timezone.now())
+    return stepped
 
 
 def prescription_removal_problem(prescription: Prescription) -> str | None:

@@ -6,6 +6,7 @@ the one exception until a patient_update service exists: PatientChangeForm.save)
 """
 
 from ptrx.plans.admin.forms.fields import (
+    ExercisePicker,
     KnownLabelsAutocompleteSelect,
     add_service_errors,
     red_flag_field_names,
@@ -19,6 +20,7 @@ from ptrx.plans.admin.forms.plans import (
 )
 
 __all__ = [
+    "ExercisePicker",
     "KnownLabelsAutocompleteSelect",
     "PatientChangeForm",
     "PatientCreateForm",

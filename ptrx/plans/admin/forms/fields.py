@@ -76,3 +76,18 @@ class KnownLabelsAutocompleteSelect(AutocompleteSelect):
             self.create_option(name, v, self.labels[v], True, index) for index, v in enumerate(selected)
         ]
         return [(None, options, 0)]
+
+
+class ExercisePicker(KnownLabelsAutocompleteSelect):
+    """The plan page's exercise autocomplete: results labelled with level and ladder, and
+    narrowed by `category:`, `branch:` and `position:` words (ptrx.exercises.picker)."""
+
+    url_name = "%s:exercises_exercise_picker"
+
+    def build_attrs(
+        self, base_attrs: dict[str, Any], extra_attrs: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        # Shown in the empty box, and its accessible name until an exercise is chosen.
+        attrs["data-placeholder"] = "Choose an exercise"
+        return attrs

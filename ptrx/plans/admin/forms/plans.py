@@ -110,7 +110,7 @@ class PrescriptionForm(forms.ModelForm):
         self,
         *args: Any,
         phases: dict[int, Phase] | None = None,
-        current_phase: Phase | None = None,
+        initial_phase: Phase | None = None,
         exercise_labels: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -120,11 +120,16 @@ class PrescriptionForm(forms.ModelForm):
         assert isinstance(phase_field, forms.TypedChoiceField)
         phase_field.choices = [(pk, f"{phase.number}. {phase.name}") for pk, phase in phases.items()]
         phase_field.coerce = lambda value: phases[int(value)]
-        if current_phase is not None:
-            phase_field.initial = current_phase.pk
+        if initial_phase is not None:
+            phase_field.initial = initial_phase.pk
         widget = getattr(self.fields["exercise"].widget, "widget", None)
         if isinstance(widget, KnownLabelsAutocompleteSelect):
             widget.labels = exercise_labels or {}
+        # The row's cells have no <label> of their own: the column's name is the field's.
+        for name, field in self.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if widget is not None and not isinstance(widget, forms.CheckboxSelectMultiple):
+                widget.attrs.setdefault("aria-label", field.label or name)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -183,7 +188,7 @@ class PrescriptionFormSet(forms.BaseModelFormSet):
                     self.current_phase = phase
             queryset = (
                 queryset.filter(phase__plan=instance)
-                .select_related("phase", "exercise")
+                .select_related("phase", "exercise__progression", "exercise__regression")
                 .order_by("phase__number", "order", "pk")
             )
         else:
@@ -196,10 +201,16 @@ class PrescriptionFormSet(forms.BaseModelFormSet):
 
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         labels = {str(p.exercise_id): str(p.exercise) for p in self.get_queryset()}
+        # The page has an empty row in each phase, in phase order; past them (or for
+        # the admin's blank template row), a new row starts in the current phase.
+        initial_phase = self.current_phase
+        phases = list(self.phases.values())
+        if index is not None and 0 <= index - self.initial_form_count() < len(phases):
+            initial_phase = phases[index - self.initial_form_count()]
         return {
             **super().get_form_kwargs(index),
             "phases": self.phases,
-            "current_phase": self.current_phase,
+            "initial_phase": initial_phase,
             "exercise_labels": labels,
         }
 
@@ -209,6 +220,8 @@ class PrescriptionFormSet(forms.BaseModelFormSet):
         id_field = form.fields[Prescription._meta.pk.name]
         assert isinstance(id_field, forms.ModelChoiceField)
         id_field.queryset = Prescription.objects.filter(phase__plan=self.instance)
+        if forms.formsets.DELETION_FIELD_NAME in form.fields:
+            form.fields[forms.formsets.DELETION_FIELD_NAME].widget.attrs["aria-label"] = "Delete"
 
     def clean(self) -> None:
         super().clean()
