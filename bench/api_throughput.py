@@ -122,13 +122,15 @@ def api_data_build() -> Path:
             """,
             p,
         )
+        # Registered 400 days ago, as long as their plans: a completion dated before the
+        # patient's registration is refused (400), and every POST must be a 201.
         common.sql(
             """
             INSERT INTO plans_patient (user_id, therapist_id, timezone, reminder_time, reminders_enabled,
                                        reminder_channel, branches, side, irritability, red_flags,
                                        red_flags_screened_on, created_at)
             SELECT u.id, %(therapist)s, 'UTC', '09:00', false, 'email', '["inferior"]'::jsonb, 'left',
-                   'moderate', '{}'::jsonb, %(today)s, now()
+                   'moderate', '{}'::jsonb, %(today)s, now() - interval '400 days'
             FROM auth_user u WHERE u.username LIKE %(prefix)s || '%%' AND u.username <> 'api-template'
             """,
             p,
