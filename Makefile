@@ -34,6 +34,7 @@ run: $(VENV)/.installed local
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_library
 	$(PY) manage.py load_protocols
+	$(PY) manage.py load_questionnaires
 ifneq ($(filter 1 true True yes on,$(DEBUG)),)
 	$(PY) manage.py seed_demo
 else
@@ -56,7 +57,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy --strict --config-file /dev/null ptrx/plans/domain
+	$(VENV)/bin/mypy --strict --config-file /dev/null ptrx/plans/domain ptrx/outcomes/domain
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null

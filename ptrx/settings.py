@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "csp",
     "ptrx.exercises",
     "ptrx.plans",
+    "ptrx.outcomes",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("", include("ptrx.exercises.api.urls")),
     path("", include("ptrx.plans.api.urls")),
+    path("", include("ptrx.outcomes.api.urls")),
 ]
 
 urlpatterns = [

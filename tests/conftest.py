@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from ptrx.counters import counters_clear
 from ptrx.exercises.services import library_load
+from ptrx.outcomes.services import questionnaires_load
 from ptrx.plans.models import Patient, Plan, Protocol
 from ptrx.plans.services.protocols import protocols_load_fixture
 from tests.factories import make_active_plan, make_patient, make_therapist
@@ -53,6 +54,7 @@ def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
 def _load_library() -> None:
     library_load()
     protocols_load_fixture()
+    questionnaires_load()
 
 
 @pytest.fixture(scope="session")

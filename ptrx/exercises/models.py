@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from ptrx.exercises.validators import validate_precautions
+
 
 class Category(models.TextChoices):
     BREATHING = "breathing", "Breathing"
@@ -49,6 +51,13 @@ class Exercise(models.Model):
     instructions = models.JSONField(default=list)
     cues = models.JSONField(default=list)
     cautions = models.JSONField(default=list)
+    # Precaution codes (CLINICAL.md §9) that rule the exercise out; never shown to patients.
+    precautions = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_precautions],
+        help_text="Precautions that rule this exercise out (the generator swaps it for an allowed one)",
+    )
     # Blank only for education items, which are not done in a position.
     position = models.CharField(max_length=16, choices=Position.choices, blank=True)
     equipment = models.CharField(max_length=120, default="none")

@@ -1,5 +1,7 @@
 """Reads of the exercise library."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from ptrx.exercises.models import Exercise
@@ -15,3 +17,8 @@ def exercises_for_branch(exercises: QuerySet[Exercise], *, branch: str) -> Query
     # Matching its quoted JSON string works on SQLite and PostgreSQL alike (SQLite
     # has no JSON containment lookup).
     return exercises.filter(branches__icontains=f'"{branch}"')
+
+
+def exercise_names(*, slugs: Iterable[str]) -> dict[str, str]:
+    """Slug -> name of the given exercises, in one query."""
+    return dict(Exercise.objects.filter(slug__in=list(slugs)).values_list("slug", "name"))

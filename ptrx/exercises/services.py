@@ -20,7 +20,7 @@ LIBRARY_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "exercise_library.json"
 
 # Every key a library entry carries, apart from `slug` and `progression`.
 CONTENT_FIELDS = (
-    "name", "category", "branches", "summary", "instructions", "cues", "cautions",
+    "name", "category", "branches", "summary", "instructions", "cues", "cautions", "precautions",
     "position", "equipment", "per_side", "sets", "reps", "hold_seconds",
     "sessions_per_day", "days_per_week", "level", "media_url", "is_active",
 )  # fmt: skip

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from ptrx.exercises.models import Exercise
+from ptrx.exercises.validators import validate_precautions
 from ptrx.plans.domain.adherence import item_kind
 
 PAIN_RANGE = Q(pain_during__isnull=True) | (Q(pain_during__gte=0) & Q(pain_during__lte=10))
@@ -41,6 +42,11 @@ class Patient(models.Model):
     # Intake red-flag screen (CLINICAL.md §5): red-flag code -> answered yes.
     red_flags = models.JSONField(default=dict, blank=True)
     red_flags_screened_on = models.DateField(null=True, blank=True)
+    # Intake precaution screen (CLINICAL.md §9): codes; never shown to the patient.
+    precautions = models.JSONField(default=list, blank=True, validators=[validate_precautions])
+    precautions_cleared_on = models.DateField(
+        null=True, blank=True, help_text="When the therapist recorded clearance after a recent procedure"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -136,6 +142,9 @@ class Plan(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What the patient's precautions changed at generation: [{"phase", "exercise",
+    # "action", "replacement", "precautions"}]; null when they changed nothing.
+    precaution_changes = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -305,6 +314,7 @@ class NotificationKind(models.TextChoices):
     MISSED = "missed", "Missed-session nudge"
     THERAPIST_ALERT = "therapist_alert", "Therapist alert"
     RED_FLAG = "red_flag", "Red flag alert"
+    OUTCOME_ALERT = "outcome_alert", "Outcome alert"
 
 
 # Kinds addressed to the patient (the rest go to their therapist).

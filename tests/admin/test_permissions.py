@@ -31,6 +31,9 @@ def test_the_therapists_group_has_exactly_what_a_therapist_needs() -> None:
         ("plans", "view_completion"),
         ("plans", "view_checkin"),
         ("exercises", "view_exercise"),
+        ("outcomes", "view_questionnaire"),
+        ("outcomes", "view_questionnaireresponse"),
+        ("outcomes", "add_questionnaireresponse"),
     }
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ptrx.exercises.models import Exercise
+from ptrx.plans.domain.precautions import PRECAUTIONS
 from ptrx.plans.models import Patient, Plan, PlanView, Prescription
 from ptrx.plans.services.logs import checkin_record, completion_log
 from ptrx.plans.services.prescriptions import prescription_add
@@ -293,3 +294,14 @@ def test_the_page_is_for_the_plans_own_therapist(plan: Plan) -> None:
     other = logged_in(make_therapist(username="ben"))
     assert other.get(change_url(plan)).status_code == 302
     assert not PlanView.objects.filter(plan=plan).exists()
+
+
+def test_the_glance_names_the_patients_precautions(plan: Plan, therapist_client: Any) -> None:
+    def glance() -> str:
+        page = therapist_client.get(change_url(plan)).content.decode()
+        return page.split('id="glance-heading"')[1].split("</section>")[0]
+
+    assert "Precautions</dt><dd>none recorded" in glance()
+    Patient.objects.filter(pk=plan.patient.pk).update(precautions=["osteoporosis", "pregnancy"])
+    shown = glance()
+    assert PRECAUTIONS["pregnancy"].label in shown and PRECAUTIONS["osteoporosis"].label in shown

@@ -27,6 +27,7 @@ FIELDS = {
     "instructions",
     "cues",
     "cautions",
+    "precautions",
     "position",
     "equipment",
     "per_side",
@@ -679,3 +680,20 @@ def test_harder_rungs_send_the_patient_back_down_their_own_ladder(by_slug):
                     checked += 1
                     assert named_slug in easier, f"{slug}: {caution!r}"
     assert checked >= 4
+
+
+def test_precaution_tags_are_known_codes_and_follow_clinical_md(library):
+    from ptrx.plans.domain.precautions import PRECAUTION_CODES
+
+    tags = {entry["slug"]: set(entry["precautions"]) for entry in library}
+    assert all(codes <= set(PRECAUTION_CODES) for codes in tags.values())
+    # CLINICAL.md §9 names these: no prone lying and no loaded abdominal work in
+    # pregnancy; knee to opposite shoulder and knee to chest after a posterior hip
+    # replacement; curl-up and knee-to-chest pulls with osteoporosis.
+    assert {"pregnancy", "postpartum"} <= tags["prone-hip-extension"] & tags["mcgill-curl-up"] & tags[
+        "dead-bug-full"
+    ]
+    assert "posterior_hip_replacement" in tags["knee-to-opposite-shoulder"] & tags["single-knee-to-chest"]
+    assert "osteoporosis" in tags["mcgill-curl-up"] & tags["single-knee-to-chest"]
+    # Clearance and the hold cap change no exercise choice.
+    assert not any({"recent_procedure", "uncontrolled_hypertension"} & codes for codes in tags.values())

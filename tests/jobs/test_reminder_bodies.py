@@ -10,6 +10,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ptrx.outcomes.selectors import questionnaire_day, questionnaire_timings
 from ptrx.plans.domain import EXERCISE_CATEGORIES
 from ptrx.plans.models import Notification, NotificationKind
 from ptrx.plans.reminders import CATEGORY_WORDS, join_words, reminders_dispatch
@@ -53,6 +54,9 @@ def expected_bodies(row: Notification) -> tuple[str, str]:
         "exercises": len(items),
         "sessions": sum(item.sessions_per_day for item in items),
         "kinds": join_words(categories),
+        "questionnaire": questionnaire_day(
+            questionnaire_timings(), branches=plan.branches, start=plan.start_date, day=row.local_date
+        ),
         "app_url": settings.APP_URL,
     }
     return (

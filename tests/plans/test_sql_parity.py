@@ -74,6 +74,7 @@ def _candidates(plans: list[Plan], day: dt.date) -> list[Candidate]:
             local_date=day,
             send_before=timezone.now() + dt.timedelta(hours=3),
             current_phase=plan.current_phase,
+            branches=plan.branches,
         )
         for plan in plans
     ]

@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from ptrx.outcomes.follow_up import OutcomeWorseFilter
+from ptrx.outcomes.selectors import patients_with_outcome_flag, questionnaire_list
 from ptrx.plans.admin.forms import (
     PatientChangeForm,
     PatientCreateForm,
@@ -40,6 +42,13 @@ RED_FLAG_HELP = (
     "Screen at intake and whenever symptoms change (CLINICAL.md §5). Any yes stops exercise: "
     "no plan can be activated until the screen is clear. New saddle numbness or bladder or "
     "bowel change is never explained away as the inferior cluneal nerve: always escalate."
+)
+
+
+PRECAUTION_HELP = (
+    "Screen at intake (CLINICAL.md §9). The plan generator leaves out or swaps what each "
+    "precaution rules out. After a recent procedure no plan is activated until you record "
+    "the clearance date. The patient never sees these."
 )
 
 
@@ -126,7 +135,7 @@ class PatientAdmin(TherapistScopedAdmin):
     form = PatientChangeForm
     add_form = PatientCreateForm
     list_display = ("name", "plan", "adherence", "last_activity", "flags", "branch_list", "side")
-    list_filter = (RedFlagFilter, FlareFilter, AdherenceFilter, "irritability")
+    list_filter = (RedFlagFilter, FlareFilter, AdherenceFilter, OutcomeWorseFilter, "irritability")
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
     readonly_fields = ("username", "created_at")
     change_form_template = "admin/plans/patient/change_form.html"
@@ -135,7 +144,9 @@ class PatientAdmin(TherapistScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
         patients = super().get_queryset(request).select_related("user", "therapist")
-        return patient_list_follow_up(patients=patients, now=timezone.now())
+        return patients_with_outcome_flag(
+            patients=patient_list_follow_up(patients=patients, now=timezone.now())
+        )
 
     def get_list_display(self, request: HttpRequest) -> Any:
         if request.user.is_superuser:
@@ -188,6 +199,8 @@ class PatientAdmin(TherapistScopedAdmin):
             badges.append(_badge("red flag", RED))
         if patient.recent_flare:
             badges.append(_badge("flare", AMBER))
+        if patient.outcome_worse:
+            badges.append(_badge("outcome worse", RED))
         band = None if patient.adherence_7d is None else adherence_band(int(patient.adherence_7d))
         if band in (NOTICE, ALERT):
             threshold = ALERT_PERCENT if band == ALERT else ADHERENT_PERCENT
@@ -224,6 +237,10 @@ class PatientAdmin(TherapistScopedAdmin):
             (
                 "Red-flag screen: urgent (refer before exercise)",
                 {"fields": [*red_flag_field_names(URGENT), "red_flags_screened_on"]},
+            ),
+            (
+                "Precautions before exercise",
+                {"fields": ("precautions", "precautions_cleared_on"), "description": PRECAUTION_HELP},
             ),
         )
 
@@ -299,6 +316,8 @@ class PatientAdmin(TherapistScopedAdmin):
         obj: Any = None,
     ) -> HttpResponse:
         context["can_generate_plan"] = obj is not None and request.user.has_perm("plans.add_plan")
+        if obj is not None and request.user.has_perm("outcomes.add_questionnaireresponse"):
+            context["questionnaires"] = questionnaire_list()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def generate_plan_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

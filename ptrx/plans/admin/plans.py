@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from ptrx.outcomes.follow_up import outcome_trends
 from ptrx.plans.admin.forms import (
     ExercisePicker,
     PlanDuplicateForm,
@@ -26,6 +27,7 @@ from ptrx.plans.admin.forms import (
 from ptrx.plans.admin.interop import PlanDownloadsMixin
 from ptrx.plans.admin.pages import render_form_page
 from ptrx.plans.admin.plan_page import plan_page_context, prescription_step_view
+from ptrx.plans.admin.precautions import precaution_changes_html
 from ptrx.plans.admin.scoping import TherapistScopedAdmin, not_found
 from ptrx.plans.charts import adherence_chart, pain_chart
 from ptrx.plans.domain.dose import dose_text
@@ -150,6 +152,8 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
                 "classes": ("collapse",),  # issue 18: the glance at the top says it
             },
         ),
+        # What the patient's precautions changed in the plan stays in view (issue 16).
+        ("Precautions", {"fields": ("precautions",)}),
         ("Options for the current phase", {"fields": ("phase_options",)}),
     )
 
@@ -170,6 +174,7 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
             "branch_list",
             "side",
             "irritability",
+            "precautions",
             "created_by",
             "created_at",
             "phase_options",
@@ -196,6 +201,10 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
     @admin.display(description="branches")
     def branch_list(self, plan: Plan) -> str:
         return ", ".join(plan.branches)
+
+    @admin.display(description="precautions")
+    def precautions(self, plan: Plan) -> SafeString:
+        return precaution_changes_html(plan)
 
     @admin.display(description="options to add when ready")
     def phase_options(self, plan: Plan) -> SafeString | str:
@@ -235,6 +244,7 @@ class PlanAdmin(PlanDownloadsMixin, TherapistScopedAdmin):
             context["pain_svg"] = mark_safe(  # noqa: S308
                 pain_chart([(day.date, day.pain_during, day.pain_next_morning) for day in follow_up.pain])
             )
+            context["outcome_trends"] = outcome_trends(obj.patient)
             context["can_duplicate"] = request.user.has_perm("plans.add_plan")
             context.update(plan_page_context(request, obj, context))  # issue 18: the plan page
             context["red_flags"] = [RED_FLAGS[code][1] for code in positive_red_flags(obj.patient.red_flags)]

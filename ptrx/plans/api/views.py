@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 
 from ptrx.api_errors import ERROR_RESPONSES
 from ptrx.counters import counter_hit
+from ptrx.outcomes.api.serializers import DueSerializer, TodayWithQuestionnairesSerializer
+from ptrx.outcomes.selectors import questionnaires_due_for
 from ptrx.plans.api import serializers as s
 from ptrx.plans.models import CheckIn, Completion, Notification, Patient, Plan
 from ptrx.plans.selectors import (
@@ -135,12 +137,16 @@ class TodayView(PatientView):
 
     @extend_schema(
         parameters=[s.DateQuerySerializer],
-        responses={200: s.TodaySerializer, **ERROR_RESPONSES(400, 401, 403)},
+        responses={200: TodayWithQuestionnairesSerializer, **ERROR_RESPONSES(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         # Without a query string (the app's usual call) there is nothing to validate.
         day = _query(s.DateQuerySerializer, request).get("date") if request.query_params else None
-        return Response(s.TodaySerializer(today_for(patient=self.patient, day=day)).data)
+        today = today_for(patient=self.patient, day=day)
+        body = s.TodaySerializer(today).data
+        due = questionnaires_due_for(patient=self.patient, day=today.date, plan=today.plan)
+        body["questionnaires_due"] = DueSerializer(due, many=True).data
+        return Response(body)
 
 
 @extend_schema_view(

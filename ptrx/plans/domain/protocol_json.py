@@ -80,6 +80,7 @@ def catalogue_from_json(data: object) -> Catalogue:
                 progression=progression_of[slug],
                 regression=regression_of.get(slug),
                 branches=_branches(record.get("branches"), where),
+                precautions=frozenset(record.get("precautions") or ()),
             )
         )
     return Catalogue.of(exercises)

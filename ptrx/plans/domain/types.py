@@ -35,6 +35,8 @@ class CatalogueExercise:
     progression: str | None
     regression: str | None
     branches: frozenset[str]
+    # Precaution codes (CLINICAL.md §9) that rule the exercise out.
+    precautions: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.slug:

@@ -79,6 +79,7 @@ class ReminderBodies:
                 context["exercises"],
                 context["sessions"],
                 context["kinds"],
+                context["questionnaire"],
                 context["app_url"],
                 self._language,
             )
@@ -124,7 +125,10 @@ def _kinds_in_words(categories: tuple[str, ...]) -> str:
     return join_words(words)
 
 
-def reminder_row(candidate: Candidate, kind: str, left: LeftToday, bodies: ReminderBodies) -> ReminderRow:
+def reminder_row(
+    candidate: Candidate, kind: str, left: LeftToday, bodies: ReminderBodies, *, questionnaire: bool = False
+) -> ReminderRow:
+    """`questionnaire`: an outcome questionnaire falls due today (the body says so, in plain words)."""
     context = {
         "first_name": candidate.first_name,
         "missed": kind == NotificationKind.MISSED,
@@ -132,6 +136,7 @@ def reminder_row(candidate: Candidate, kind: str, left: LeftToday, bodies: Remin
         "exercises": left.exercises,
         "sessions": left.sessions,
         "kinds": _kinds_in_words(left.categories),
+        "questionnaire": questionnaire,
         "app_url": settings.APP_URL,
     }
     subject = (

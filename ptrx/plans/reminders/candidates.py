@@ -24,6 +24,7 @@ class Candidate(NamedTuple):
     local_date: dt.date
     send_before: dt.datetime
     current_phase: int
+    branches: list[str]
 
 
 class ZoneDue(NamedTuple):
@@ -79,11 +80,14 @@ def candidates_due(
             "patient__reminder_channel",
             "patient__user__first_name",
             "current_phase",
+            "branches",
         )
         .order_by("id")
     )
     instants: dict[tuple[str, dt.time], dt.datetime] = {}  # patients share zones and times
-    for plan_id, patient_id, start_date, zone, reminder_time, channel, first_name, phase in list(plans):
+    for plan_id, patient_id, start_date, zone, reminder_time, channel, first_name, phase, branches in list(
+        plans
+    ):
         due = by_zone[zone]
         at = instants.get((zone, reminder_time))
         if at is None:
@@ -101,4 +105,5 @@ def candidates_due(
             local_date=due.local_date,
             send_before=at + window,
             current_phase=phase,
+            branches=branches,
         )

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from ptrx.db import postgresql_set_local
 from ptrx.iterables import batched
+from ptrx.outcomes.domain import Timing
+from ptrx.outcomes.selectors import questionnaire_day, questionnaire_timings
 from ptrx.plans.models import Completion, NotificationKind, Plan
 from ptrx.plans.outbox import notifications_enqueue, notifications_recover
 from ptrx.plans.reminders.bodies import ReminderBodies, ReminderRow, reminder_row
@@ -65,12 +67,14 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> DispatchReport:
 
     windows = due_windows(now=now, window=window)
     bodies = ReminderBodies()
+    # When questionnaires fall due: one query a sweep, and only when a zone is due.
+    timings = questionnaire_timings() if windows else []
     chunk = CANDIDATE_CHUNK_POSTGRESQL if connection.vendor == "postgresql" else CANDIDATE_CHUNK
     for zone_batch in batched(windows, ZONES_PER_QUERY):
         for candidates in batched(candidates_due(zone_batch, now=now, window=window), chunk):
             with transaction.atomic():
                 _chunk_settings()
-                rows = _reminder_rows(candidates, bodies)
+                rows = _reminder_rows(candidates, bodies, timings)
                 ids = reminders_insert(rows, bodies)
                 if ids is None or len(ids) < len(rows):  # not known, or some were a concurrent sweep's
                     ids = pending_ids_for(rows)
@@ -86,7 +90,9 @@ def _chunk_settings() -> None:
     postgresql_set_local(synchronous_commit="off", jit="off")
 
 
-def _reminder_rows(candidates: Sequence[Candidate], bodies: ReminderBodies) -> list[ReminderRow]:
+def _reminder_rows(
+    candidates: Sequence[Candidate], bodies: ReminderBodies, timings: Sequence[Timing] = ()
+) -> list[ReminderRow]:
     """The reminders to insert for these candidates, in a fixed number of queries.
 
     Skips a rest day, a day whose sessions are all logged, and a patient who already
@@ -126,7 +132,10 @@ def _reminder_rows(candidates: Sequence[Candidate], bodies: ReminderBodies) -> l
             and candidate.plan_id not in logged_plans
         )
         kind = NotificationKind.MISSED if missed else NotificationKind.DAILY
-        rows.append(reminder_row(candidate, kind, left, bodies))
+        questionnaire = questionnaire_day(
+            timings, branches=candidate.branches, start=candidate.start_date, day=candidate.local_date
+        )
+        rows.append(reminder_row(candidate, kind, left, bodies, questionnaire=questionnaire))
     return rows
 
 

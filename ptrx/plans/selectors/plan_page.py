@@ -4,6 +4,7 @@ since this therapist last opened the plan."""
 import datetime as dt
 from dataclasses import dataclass
 
+from ptrx.plans.domain.precautions import PRECAUTION_CODES, PRECAUTIONS
 from ptrx.plans.models import CheckIn, Completion, Plan, ProgressionDecision
 from ptrx.plans.selectors.adherence import Adherence, adherence_summary
 from ptrx.plans.selectors.follow_up import ADHERENCE_WINDOW_DAYS
@@ -24,6 +25,7 @@ class PlanGlance:
     adherence: Adherence
     last_checkin: CheckIn | None
     changes: PlanChanges
+    precautions: list[str]  # the labels of the patient's intake precautions (CLINICAL.md §9)
 
 
 def plan_changes_since(*, plan: Plan, since: dt.datetime | None) -> PlanChanges:
@@ -46,4 +48,7 @@ def plan_glance(*, plan: Plan, today: dt.date, since: dt.datetime | None) -> Pla
         adherence=adherence_summary(plan=plan, start=start, end=today),
         last_checkin=CheckIn.objects.filter(patient_id=plan.patient_id).first(),
         changes=plan_changes_since(plan=plan, since=since),
+        precautions=[
+            PRECAUTIONS[code].label for code in PRECAUTION_CODES if code in plan.patient.precautions
+        ],
     )

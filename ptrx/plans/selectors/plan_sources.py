@@ -15,7 +15,15 @@ def catalogue_load() -> Catalogue:
     """The exercise library as the pure generator sees it."""
     rows = list(
         Exercise.objects.values(
-            "pk", "slug", "category", "position", "per_side", "level", "progression_id", "branches"
+            "pk",
+            "slug",
+            "category",
+            "position",
+            "per_side",
+            "level",
+            "progression_id",
+            "branches",
+            "precautions",
         )
     )
     slug_of = {row["pk"]: row["slug"] for row in rows}
@@ -30,6 +38,7 @@ def catalogue_load() -> Catalogue:
             progression=slug_of.get(row["progression_id"]),
             regression=regression_of.get(row["pk"]),
             branches=frozenset(row["branches"]),
+            precautions=frozenset(row["precautions"]),
         )
         for row in rows
     )

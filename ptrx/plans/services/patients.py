@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ptrx.exercises.validators import validate_precautions
 from ptrx.plans.domain.local_time import local_date
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Irritability, Patient, Plan, Side
@@ -78,6 +79,7 @@ def patient_validate(
     irritability: str,
     timezone_name: str,
     red_flags: dict[str, bool],
+    precautions: list[str] | None = None,
 ) -> list[str]:
     """Check a patient's clinical and settings fields; returns branches in canonical order."""
     errors: dict[str, list[str]] = {}
@@ -91,6 +93,7 @@ def patient_validate(
     check("branches", validate_branches, branches)
     check("timezone", validate_timezone, timezone_name)
     check("red_flags", validate_red_flag_answers, red_flags)
+    check("precautions", validate_precautions, precautions or [])
     if side not in Side.values:
         errors["side"] = [f'"{side}" is not a side; use {", ".join(Side.values)}.']
     if irritability not in Irritability.values:
@@ -118,6 +121,8 @@ def patient_create(
     last_name: str = "",
     red_flags: dict[str, bool] | None = None,
     screened_on: dt.date | None = None,
+    precautions: list[str] | None = None,
+    precautions_cleared_on: dt.date | None = None,
 ) -> Patient:
     """A patient with their login. The login cannot reach the admin (not staff)."""
     red_flags = red_flags or {}
@@ -129,6 +134,7 @@ def patient_create(
         irritability=irritability,
         timezone_name=timezone_name,
         red_flags=red_flags,
+        precautions=precautions,
     )
     user = login_build(
         username=username,
@@ -151,6 +157,8 @@ def patient_create(
             reminders_enabled=reminders_enabled,
             red_flags=red_flags,
             red_flags_screened_on=screened_on or local_date(zone_name=timezone_name, now=timezone.now()),
+            precautions=list(precautions or []),
+            precautions_cleared_on=precautions_cleared_on,
         )
 
 
@@ -196,9 +204,12 @@ def patient_update(
     email: str,
     red_flags: dict[str, bool],
     screened_on: dt.date | None,
+    precautions: list[str] | None = None,
+    precautions_cleared_on: dt.date | None = None,
 ) -> list[Plan]:
     """Change a patient's details and intake screen. A positive screen pauses their
-    active plan, as a red flag at check-in does; returns the plans it paused."""
+    active plan, as a red flag at check-in does; returns the plans it paused.
+    `precautions` None leaves the precaution screen as it is."""
     branches = patient_validate(
         therapist=therapist,
         branches=branches,
@@ -206,6 +217,7 @@ def patient_update(
         irritability=irritability,
         timezone_name=timezone_name,
         red_flags=red_flags,
+        precautions=precautions,
     )
     flags = positive_red_flags(red_flags)
     with transaction.atomic():
@@ -218,6 +230,9 @@ def patient_update(
         patient.reminders_enabled = reminders_enabled
         patient.red_flags = red_flags
         patient.red_flags_screened_on = screened_on
+        if precautions is not None:
+            patient.precautions = list(precautions)
+            patient.precautions_cleared_on = precautions_cleared_on
         patient.save()
         user = patient.user
         user.first_name, user.last_name, user.email = first_name, last_name, email

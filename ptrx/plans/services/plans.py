@@ -1,5 +1,6 @@
 """Generating plans and moving them through their life: draft, active, paused, completed."""
 
+import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
@@ -11,6 +12,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ptrx.plans.domain import DomainError, PatientContext, PlanDraft, generate_plan
+from ptrx.plans.domain.precautions import (
+    PRECAUTIONS,
+    Adjustment,
+    clearance_needed,
+    precautions_finish,
+    precautions_restrict,
+)
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Patient, Phase, Plan, PlanStatus, Prescription
 from ptrx.plans.selectors import patient_local_today, plan_sources_load
@@ -42,14 +50,22 @@ def plan_generate(
             side=side or patient.side,
             irritability=irritability or patient.irritability,
         )
-        draft = generate_plan(context, sources.catalogue, sources.protocols, start=start)
+        restricted = precautions_restrict(
+            sources.catalogue, sources.protocols, patient.precautions, branches=context.branches
+        )
+        draft = generate_plan(context, restricted.catalogue, restricted.protocols, start=start)
+        draft, changes = precautions_finish(draft, restricted)
     except DomainError as exc:
         raise ValidationError(str(exc)) from exc
     plan = plan_unsaved(patient=patient, draft=draft, created_by=created_by)
-    if connection.vendor == "postgresql":
-        _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
-    else:
-        _plan_insert_orm(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+    # The PostgreSQL insert is one statement, atomic alone; a precautions record joins it
+    # in one transaction (only then).
+    with transaction.atomic() if changes else contextlib.nullcontext():
+        if connection.vendor == "postgresql":
+            _plan_insert_postgresql(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+        else:
+            _plan_insert_orm(plan=plan, draft=draft, exercise_ids=sources.exercise_ids)
+        _plan_record_changes(plan=plan, changes=changes)
     return plan
 
 
@@ -97,6 +113,23 @@ def _plan_insert_orm(*, plan: Plan, draft: PlanDraft, exercise_ids: Mapping[str,
             for phase, phase_draft in zip(phases, draft.phases, strict=True)
             for item in phase_draft.prescriptions
         )
+
+
+def _plan_record_changes(*, plan: Plan, changes: Sequence[Adjustment]) -> None:
+    """Keep on the plan what the patient's precautions changed, for the therapist."""
+    if not changes:
+        return
+    plan.precaution_changes = [
+        {
+            "phase": change.phase,
+            "exercise": change.exercise,
+            "action": change.action,
+            "replacement": change.replacement,
+            "precautions": list(change.precautions),
+        }
+        for change in changes
+    ]
+    Plan.objects.filter(pk=plan.pk).update(precaution_changes=plan.precaution_changes)
 
 
 # A whole plan written on PostgreSQL in one statement, so in one round trip and atomic
@@ -201,6 +234,13 @@ def plan_activation_problem(plan: Plan) -> str | None:
     if plan.status not in TRANSITIONS[PlanStatus.ACTIVE]:
         return (
             f"Only a draft or paused plan can be activated; this plan is {plan.get_status_display().lower()}."
+        )
+    waiting = clearance_needed(plan.patient.precautions)
+    if waiting and plan.patient.precautions_cleared_on is None:
+        return (
+            "The precaution screen records "
+            + "; ".join(PRECAUTIONS[code].label.lower() for code in waiting)
+            + ": record the clearance date on the patient before activating a plan."
         )
     flags = positive_red_flags(plan.patient.red_flags)
     if flags:

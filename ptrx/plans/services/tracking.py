@@ -103,14 +103,15 @@ class _DigestItems:
     low_adherence: list[dict[str, Any]] = field(default_factory=list)
     flares: list[dict[str, Any]] = field(default_factory=list)
     red_flags: list[dict[str, Any]] = field(default_factory=list)
+    worse_outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.low_adherence or self.flares or self.red_flags)
+        return bool(self.low_adherence or self.flares or self.red_flags or self.worse_outcomes)
 
 
 def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
     """Write today's digest for each therapist with something to report (low adherence,
-    flares, red flags) and return the ids of digests still to send.
+    flares, red flags, worse outcomes) and return the ids of digests still to send.
 
     One digest per therapist and UTC date (unique key); it covers what happened
     since that therapist's previous digest (at most a week). Nothing to report, no email.
@@ -159,12 +160,15 @@ def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
         therapist_id = checkin["patient__therapist_id"]
         if checkin["created_at"] > since(therapist_id):
             items[therapist_id].flares.append(dict(checkin))
-    for alert in Notification.objects.filter(kind=NotificationKind.RED_FLAG, created_at__gt=earliest).values(
-        "patient_id", "patient__therapist_id", "local_date", "created_at"
-    ):
+    for alert in Notification.objects.filter(
+        kind__in=(NotificationKind.RED_FLAG, NotificationKind.OUTCOME_ALERT), created_at__gt=earliest
+    ).values("patient_id", "patient__therapist_id", "local_date", "created_at", "kind", "subject"):
         therapist_id = alert["patient__therapist_id"]
         if alert["created_at"] > since(therapist_id):
-            items[therapist_id].red_flags.append(dict(alert))
+            found = items[therapist_id]
+            (found.red_flags if alert["kind"] == NotificationKind.RED_FLAG else found.worse_outcomes).append(
+                dict(alert)
+            )
 
     wanted = {
         therapist_id: found for therapist_id, found in items.items() if found and therapist_id not in done
@@ -174,7 +178,7 @@ def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
             {
                 entry["patient_id"]
                 for found in wanted.values()
-                for entry in (*found.low_adherence, *found.flares, *found.red_flags)
+                for entry in (*found.low_adherence, *found.flares, *found.red_flags, *found.worse_outcomes)
             }
         )
         digests = []
@@ -186,6 +190,7 @@ def therapist_digests_prepare(*, now: dt.datetime | None = None) -> list[int]:
                 "low_adherence": patient_names.named(found.low_adherence),
                 "flares": patient_names.named(found.flares),
                 "red_flags": patient_names.named(found.red_flags),
+                "worse_outcomes": patient_names.named(found.worse_outcomes),
                 "url": settings.APP_URL.rstrip("/") + "/admin/",
             }
             digests.append(

@@ -23,7 +23,7 @@ MARK = "b-private-marker"
 FOREIGN_KEYS = {"prescription", "plan", "patient", "completion", "checkin"}
 # Paths whose objects are not patient-owned (the shared exercise library) or that
 # act only on the caller's own session.
-SHARED = {"/api/v1/exercises/{slug}/"}
+SHARED = {"/api/v1/exercises/{slug}/", "/api/v1/questionnaires/{code}/"}
 
 
 @pytest.fixture
@@ -92,6 +92,9 @@ def _cases(world):
         ),
         ("GET", "/api/v1/exercises/{slug}/"): lambda api: _expect_status(
             api.get("/api/v1/exercises/bridge/"), 200
+        ),
+        ("GET", "/api/v1/questionnaires/{code}/"): lambda api: _expect_status(
+            api.get("/api/v1/questionnaires/psfs/"), 200
         ),
         ("GET", "/api/v1/me/plans/{id}/handout.pdf"): lambda api: _expect_404(
             api.get(f"/api/v1/me/plans/{plan_b.pk}/handout.pdf")

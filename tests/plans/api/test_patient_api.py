@@ -120,8 +120,8 @@ def test_plan_detail_and_today_queries_do_not_grow_with_prescriptions(
         body = api.get(f"/api/v1/me/plans/{plan.pk}/").json()
     assert len(body["phases"][0]["prescriptions"]) == count
     # token with user and patient, the current phase's prescriptions with plan, phase,
-    # exercise and today's count
-    with django_assert_num_queries(2):
+    # exercise and today's count, the questionnaires with the patient's latest answers
+    with django_assert_num_queries(3):
         body = api.get(f"/api/v1/me/today/?date={START.isoformat()}").json()
     assert len(body["items"]) == count
 

@@ -27,9 +27,11 @@ pytestmark = pytest.mark.django_db
 
 # Schema-valid input the API may still refuse, for rules no schema can state: a date
 # outside the patient's own range (in the future, before registration or the plan),
-# a `from` after `to`, a session past the prescription's sessions_per_day, a wrong password. A 400 naming
-# any other field for schema-valid input is a mismatch between schema and validation.
-RULES_NO_SCHEMA_STATES = {"date", "from", "session", "non_field_errors"}
+# a `from` after `to`, a session past the prescription's sessions_per_day, a wrong password,
+# a questionnaire code the clinic has not loaded and answers that do not fit the items of
+# the questionnaire named (each has its own). A 400 naming any other field for
+# schema-valid input is a mismatch between schema and validation.
+RULES_NO_SCHEMA_STATES = {"date", "from", "session", "non_field_errors", "code", "answers"}
 
 
 def positive_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:

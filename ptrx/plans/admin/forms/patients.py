@@ -10,6 +10,7 @@ from django.utils import timezone
 from ptrx.exercises.models import Branch
 from ptrx.plans.admin.forms.fields import RedFlagField, TimeZoneInput, add_service_errors
 from ptrx.plans.domain.local_time import local_date
+from ptrx.plans.domain.precautions import PRECAUTIONS
 from ptrx.plans.domain.red_flags import positive_red_flags
 from ptrx.plans.models import Patient, Plan
 from ptrx.plans.services.patients import (
@@ -44,6 +45,12 @@ class PatientForm(forms.ModelForm):
     reminder_time = forms.TimeField(
         widget=AdminTimeWidget(format="%H:%M"), help_text="Local time of the daily reminder, HH:MM"
     )
+    precautions = forms.MultipleChoiceField(
+        choices=[(code, precaution.label) for code, precaution in PRECAUTIONS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Each removes or swaps the exercises it rules out; the plan page shows what changed.",
+    )
     # One field per question of RED_FLAGS (a test keeps the two in step).
     red_flag_bladder_bowel = RedFlagField("bladder_bowel")
     red_flag_saddle_numbness = RedFlagField("saddle_numbness")
@@ -67,11 +74,13 @@ class PatientForm(forms.ModelForm):
             "reminder_time",
             "reminders_enabled",
             "red_flags_screened_on",
+            "precautions_cleared_on",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         answers = self.instance.red_flags or {}
+        self.initial.setdefault("precautions", list(self.instance.precautions or []))
         for name, field in self.fields.items():
             if isinstance(field, RedFlagField):
                 self.initial.setdefault(name, answers.get(field.code) is True)
@@ -100,6 +109,8 @@ class PatientForm(forms.ModelForm):
             "last_name": data["last_name"],
             "red_flags": self.red_flag_answers(),
             "screened_on": data["red_flags_screened_on"],
+            "precautions": list(data["precautions"]),
+            "precautions_cleared_on": data["precautions_cleared_on"],
         }
 
     def therapist(self) -> Any:
@@ -118,6 +129,7 @@ class PatientForm(forms.ModelForm):
                 irritability=cleaned.get("irritability") or "",
                 timezone_name=cleaned.get("timezone") or "",
                 red_flags=self.red_flag_answers(),
+                precautions=list(cleaned.get("precautions") or []),
             )
         except ValidationError as exc:
             add_service_errors(self, exc)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from ptrx.exercises.models import Branch
+from ptrx.plans.domain.precautions import PRECAUTION_CODES
 from ptrx.plans.management.commands.create_therapist import validation_message
 from ptrx.plans.models import Irritability, Side
 from ptrx.plans.selectors import patient_local_today
@@ -26,11 +27,11 @@ def _time(value: str) -> dt.time:
         raise CommandError(f'--reminder-time "{value}" is not a time as HH:MM (for example 18:30).') from None
 
 
-def _date(value: str) -> dt.date:
+def _date(value: str, option: str = "--start") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f'--start "{value}" is not a date as YYYY-MM-DD.') from None
+        raise CommandError(f'{option} "{value}" is not a date as YYYY-MM-DD.') from None
 
 
 class Command(BaseCommand):
@@ -51,10 +52,24 @@ class Command(BaseCommand):
         parser.add_argument("--first-name", default="")
         parser.add_argument("--start", default=None, help="plan start date, YYYY-MM-DD (default: today)")
         parser.add_argument("--no-plan", action="store_true")
+        parser.add_argument(
+            "--precaution",
+            action="append",
+            default=[],
+            choices=PRECAUTION_CODES,
+            dest="precautions",
+            help="a precaution from the intake screen (repeatable)",
+        )
+        parser.add_argument(
+            "--cleared-on",
+            default=None,
+            help="date the therapist recorded clearance after a recent procedure",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         reminder_time = _time(options["reminder_time"])
         start = _date(options["start"]) if options["start"] else None
+        cleared_on = _date(options["cleared_on"], "--cleared-on") if options["cleared_on"] else None
         therapist = get_user_model().objects.filter(username=options["therapist"], is_staff=True).first()
         if therapist is None:
             raise CommandError(f'No therapist named "{options["therapist"]}".')
@@ -71,6 +86,8 @@ class Command(BaseCommand):
                     reminder_time=reminder_time,
                     email=options["email"],
                     first_name=options["first_name"],
+                    precautions=list(dict.fromkeys(options["precautions"])),
+                    precautions_cleared_on=cleared_on,
                 )
                 plan = None
                 if not options["no_plan"]:
