@@ -1,5 +1,7 @@
 """Token issue and logout for the patient API."""
 
+from typing import Any
+
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ptrx.api_errors import ERROR_RESPONSES
+from ptrx.authentication import BearerTokenAuthentication
 from ptrx.login_limits import client_address, login_attempt_forget, login_attempt_start
 
 
@@ -25,6 +28,25 @@ class CredentialsSerializer(serializers.Serializer[dict[str, str]]):
 TokenSerializer = inline_serializer(
     "Token", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
 )
+
+
+def credentials_authenticate(request: Request) -> Any:
+    """The active user whose username and password the request's body gives, under the
+    failed-login limits: otherwise a 400 with field errors, or a 429 with Retry-After."""
+    credentials = CredentialsSerializer(data=request.data)
+    credentials.is_valid(raise_exception=True)
+    username, password = credentials.validated_data["username"], credentials.validated_data["password"]
+    attempt = login_attempt_start(username=username, address=client_address(request))
+    if attempt.retry_after is not None:
+        raise exceptions.Throttled(wait=attempt.retry_after, detail="Too many failed logins.")
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        raise exceptions.ValidationError(
+            {"non_field_errors": ["Unable to log in with the provided credentials."]},
+            code="authorization",
+        )
+    login_attempt_forget(attempt)
+    return user
 
 
 def token_create(*, user: object) -> tuple[AuthToken, str]:
@@ -54,25 +76,16 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        credentials = CredentialsSerializer(data=request.data)
-        credentials.is_valid(raise_exception=True)
-        username, password = credentials.validated_data["username"], credentials.validated_data["password"]
-        attempt = login_attempt_start(username=username, address=client_address(request))
-        if attempt.retry_after is not None:
-            raise exceptions.Throttled(wait=attempt.retry_after, detail="Too many failed logins.")
-        user = authenticate(request, username=username, password=password)
-        if user is None or not user.is_active:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["Unable to log in with the provided credentials."]},
-                code="authorization",
-            )
-        login_attempt_forget(attempt)
+        user = credentials_authenticate(request)
         instance, token = token_create(user=user)
         return Response({"token": token, "expiry": instance.expiry})
 
 
 class LogoutView(APIView):
     """Revoke the token this request was made with."""
+
+    # A token's logout: a session (the patient app's) ends at /app/session/.
+    authentication_classes = [BearerTokenAuthentication]
 
     @extend_schema(request=None, responses={204: None, **ERROR_RESPONSES(401)})
     def post(self, request: Request) -> Response:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ptrx.exercises",
     "ptrx.plans",
     "ptrx.outcomes",
+    "ptrx.webapp",
 ]
 
 MIDDLEWARE = [
@@ -228,7 +229,12 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 API_MAX_JSON_DEPTH = 32
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["ptrx.authentication.BearerTokenAuthentication"],
+    # Bearer first: a request without credentials is a 401 that names the Bearer scheme.
+    # The session (with CSRF) is the patient app's: no script there can read a credential.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ptrx.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -253,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Home-exercise plans, completions, check-ins and adherence for patients.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The published API is the Bearer one; the session is the patient app's own way in,
+    # same-origin and with CSRF (its login at /app/session/ is not published either).
+    "AUTHENTICATION_WHITELIST": ["ptrx.authentication.BearerTokenAuthentication"],
+    # Operation ids and tags from the path after /api/ (v1_me_today_retrieve), whatever
+    # else the site serves (the app's session view under /app/).
+    "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "ptrx.plans.models.PlanStatus",
@@ -284,6 +296,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The patient app's session: out of scripts' reach and never sent from another site.
+# The CSRF cookie stays readable: the app sends it back as X-CSRFToken.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

@@ -1,4 +1,5 @@
-"""URL configuration: admin, the patient API under /api/v1/, its schema and docs, health."""
+"""URL configuration: admin, the patient API under /api/v1/, its schema and docs, the
+patient app under /app/, health."""
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
@@ -14,6 +15,8 @@ admin.site.site_header = "ptrx: home exercise plans"
 admin.site.site_title = "ptrx"
 admin.site.index_title = "Patients, plans and the exercise library"
 admin.site.login_form = AdminLoginForm
+# The admin's "View site" opens the patient app.
+admin.site.site_url = "/app/"
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -29,6 +32,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file: the page needs no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("app/", include("ptrx.webapp.urls")),
     path("healthz", healthz, name="healthz"),
     # The calendar feed: outside the API, as calendar apps send no token.
     path("calendar/<str:secret>.ics", CalendarFeedView.as_view(), name="calendar-feed"),

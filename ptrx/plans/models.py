@@ -257,12 +257,19 @@ class CheckIn(models.Model):
     flare = models.BooleanField(default=False)
     red_flags = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
+    # Made by an offline client so that replaying a queued check-in cannot record it twice.
+    client_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("-date", "-id")
         constraints = [
             models.CheckConstraint(condition=Q(pain_now__lte=10), name="checkin_pain_now_0_10"),
+            models.UniqueConstraint(
+                fields=["patient", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="checkin_patient_client_id",
+            ),
             models.CheckConstraint(
                 condition=Q(pain_next_morning__isnull=True) | Q(pain_next_morning__lte=10),
                 name="checkin_pain_next_morning_0_10",

@@ -57,7 +57,7 @@ def expected_bodies(row: Notification) -> tuple[str, str]:
         "questionnaire": questionnaire_day(
             questionnaire_timings(), branches=plan.branches, start=plan.start_date, day=row.local_date
         ),
-        "app_url": settings.APP_URL,
+        "app_url": settings.APP_URL.rstrip("/") + "/app/",
     }
     return (
         render_to_string("emails/reminder.txt", context).strip() + "\n",

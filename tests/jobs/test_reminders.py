@@ -88,14 +88,14 @@ def test_a_due_patient_gets_one_daily_reminder_that_greets_them_and_links_to_the
     assert row.sent_at is not None
 
 
-@override_settings(APP_URL="https://app.example.org/")
-def test_the_reminder_links_to_the_configured_app_url(library: None) -> None:
+@override_settings(APP_URL="https://clinic.example.org/")
+def test_the_reminder_links_to_the_patient_app_on_the_configured_site(library: None) -> None:
     due_patient()
     report = reminders_dispatch()
     notifications_send(ids=report.enqueued_ids)
     (message,) = mail.outbox
-    assert "https://app.example.org/" in message.body
-    assert 'href="https://app.example.org/"' in message.alternatives[0][0]
+    assert "https://clinic.example.org/app/\n" in message.body
+    assert 'href="https://clinic.example.org/app/"' in message.alternatives[0][0]
 
 
 def test_the_reminder_says_what_is_left_for_today(library: None) -> None:

@@ -1,5 +1,6 @@
 """Input and output serializers of the patient API. Validation rules live in the services."""
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -204,6 +205,20 @@ class RedFlagAnswersField(serializers.DictField):
         super().__init__(child=serializers.BooleanField(), **kwargs)
 
 
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+@extend_schema_field({"type": "string", "format": "uuid", "pattern": UUID_PATTERN})
+class ClientIdField(serializers.UUIDField):
+    """A UUID in its usual written form, 8-4-4-4-12 hex digits (DRF's own field also takes
+    other spellings and a JSON number; the schema promises one form, and so does this)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not re.fullmatch(UUID_PATTERN, data):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class CheckInInputSerializer(serializers.Serializer[Any]):
     date = serializers.DateField(required=False)
     pain_now = serializers.IntegerField(min_value=0, max_value=10)
@@ -211,6 +226,11 @@ class CheckInInputSerializer(serializers.Serializer[Any]):
     flare = serializers.BooleanField(required=False, default=False)
     red_flags = RedFlagAnswersField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    client_id = ClientIdField(
+        required=False,
+        help_text="Made by the client: a repeat from the same patient answers 200 with the first "
+        "check-in and records nothing, so a queued check-in can be sent again safely.",
+    )
 
 
 class CheckInSerializer(serializers.ModelSerializer[CheckIn]):
@@ -229,6 +249,7 @@ class CheckInSerializer(serializers.ModelSerializer[CheckIn]):
             "flare",
             "red_flags",
             "note",
+            "client_id",
             "created_at",
             "action",
         )

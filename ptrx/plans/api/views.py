@@ -194,14 +194,17 @@ class CheckInListView(PatientListView):
     def get_queryset(self) -> QuerySet[CheckIn]:
         return CheckIn.objects.filter(patient=self.patient)
 
-    @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.CheckInInputSerializer,
+        responses={201: s.CheckInSerializer, 200: s.CheckInSerializer, **WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         given = s.CheckInInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         result = checkin_record(patient=self.patient, **given.validated_data)
         body = s.CheckInSerializer(result.checkin).data
         body["action"] = result.action
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
 class AdherenceView(PatientView):

@@ -17,7 +17,7 @@ import icalendar
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ptrx.plans.interop.links import app_url, site_host, site_url
+from ptrx.links import app_url, site_host, site_url
 from ptrx.plans.models import CalendarFeed, Patient, Phase, Plan
 from ptrx.plans.selectors import patient_local_today, plan_get_active, plan_weeks
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from ptrx.links import site_url
 from ptrx.plans.domain.adherence import EXERCISE
 from ptrx.plans.domain.dose import dose_text, times_a_day_text
-from ptrx.plans.interop.links import site_url
 from ptrx.plans.models import CheckIn, Completion, Patient, Phase, Plan, PlanStatus, Prescription
 from ptrx.plans.selectors import phase_status, plan_with_prescriptions
 

@@ -16,10 +16,10 @@ import segno
 from django.db.models import QuerySet
 from fpdf import FPDF
 
+from ptrx.links import app_url
 from ptrx.plans.domain.adherence import ADVICE
 from ptrx.plans.domain.dose import days_text, dose_text, times_a_day_text
 from ptrx.plans.domain.red_flags import EMERGENCY_CODES, RED_FLAGS
-from ptrx.plans.interop.links import app_url
 from ptrx.plans.models import Phase, Plan, Prescription
 from ptrx.plans.selectors import plan_with_prescriptions
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 
+from ptrx.links import app_url
 from ptrx.plans.models import NotificationKind
 from ptrx.plans.reminders.candidates import Candidate
 from ptrx.plans.reminders.left_today import LeftToday
@@ -137,7 +137,7 @@ def reminder_row(
         "sessions": left.sessions,
         "kinds": _kinds_in_words(left.categories),
         "questionnaire": questionnaire,
-        "app_url": settings.APP_URL,
+        "app_url": app_url(),
     }
     subject = (
         "A nudge for today's exercises" if kind == NotificationKind.MISSED else "Your exercises for today"

@@ -1,10 +1,11 @@
 """What patients report: exercise completions and check-ins."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from ptrx.plans.domain.adherence import ADVICE, item_kind
 from ptrx.plans.domain.red_flags import (
@@ -124,6 +125,22 @@ def completion_log(
 class CheckInResult:
     checkin: CheckIn
     action: str | None
+    # False when the check-in was a replay of one already recorded (the same client_id).
+    created: bool = True
+
+
+def _checkin_action(red_flags: dict[str, bool]) -> str | None:
+    flags = positive_red_flags(red_flags)
+    return ACTIONS[red_flag_level(flags)] if flags else None
+
+
+def _checkin_replayed(*, patient: Patient, client_id: uuid.UUID | None) -> CheckInResult | None:
+    if client_id is None:
+        return None
+    first = CheckIn.objects.filter(patient=patient, client_id=client_id).first()
+    if first is None:
+        return None
+    return CheckInResult(checkin=first, action=_checkin_action(first.red_flags), created=False)
 
 
 def red_flag_alert_record(
@@ -154,11 +171,16 @@ def checkin_record(
     flare: bool = False,
     red_flags: dict[str, bool] | None = None,
     note: str = "",
+    client_id: uuid.UUID | None = None,
 ) -> CheckInResult:
     """Record a check-in; the four emergency questions must be answered. A positive red
     flag pauses the active plan, keeps the flag on the patient's screen (so no plan can
     start until a therapist clears it) and queues an alert to the therapist, all in one
-    transaction; the action says what the patient must do (CLINICAL.md §5)."""
+    transaction; the action says what the patient must do (CLINICAL.md §5). A `client_id`
+    this patient sent before returns that first check-in, unchanged (`created` False)."""
+    replayed = _checkin_replayed(patient=patient, client_id=client_id)
+    if replayed is not None:
+        return replayed
     red_flags = red_flags or {}
     today = patient_local_today(patient=patient)
     date = date or today
@@ -179,16 +201,31 @@ def checkin_record(
     if errors:
         raise ValidationError(errors)
     flags = positive_red_flags(red_flags)
-    with transaction.atomic():
-        checkin = CheckIn.objects.create(
+    try:
+        return _checkin_create(
             patient=patient,
+            flags=flags,
             date=date,
             pain_now=pain_now,
             pain_next_morning=pain_next_morning,
             flare=flare,
             red_flags=red_flags,
             note=note,
+            client_id=client_id,
         )
+    except IntegrityError:
+        # The same replay arrived twice at once: the other request recorded it first.
+        replayed = _checkin_replayed(patient=patient, client_id=client_id)
+        if replayed is None:
+            raise
+        return replayed
+
+
+def _checkin_create(
+    *, patient: Patient, flags: tuple[str, ...], date: dt.date, **fields: object
+) -> CheckInResult:
+    with transaction.atomic():
+        checkin = CheckIn.objects.create(patient=patient, date=date, **fields)
         if not flags:
             return CheckInResult(checkin=checkin, action=None)
         paused = plans_pause_for_red_flags(patient=patient, flags=flags, source="reported at check-in")
@@ -198,4 +235,4 @@ def checkin_record(
         red_flag_alert_record(
             patient=patient, plan=paused[0] if paused else None, local_date=date, flags=flags
         )
-    return CheckInResult(checkin=checkin, action=ACTIONS[red_flag_level(flags)])
+    return CheckInResult(checkin=checkin, action=_checkin_action(checkin.red_flags))

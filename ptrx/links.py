@@ -1,8 +1,10 @@
-"""Addresses the interop documents point at, all from APP_URL (the site's public root)."""
+"""Addresses outside documents point at (reminders, handouts, calendar events, FHIR),
+all from APP_URL, the site's public root."""
 
 from urllib.parse import urljoin, urlparse
 
 from django.conf import settings
+from django.urls import reverse
 
 
 def site_url(path: str = "") -> str:
@@ -11,8 +13,8 @@ def site_url(path: str = "") -> str:
 
 
 def app_url() -> str:
-    """The patient app, which the handout's QR code and the calendar's events open."""
-    return site_url("app/")
+    """The patient app, which reminders, the handout's QR code and calendar events open."""
+    return site_url(reverse("app").lstrip("/"))
 
 
 def site_host() -> str:
