@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from ptrx.outcomes.domain import (
-    EARS_CODE,
     NPRS_CHANGE,
     NPRS_CODE,
     Due,
     Instrument,
     Outcome,
     Timing,
-    ears_dropped,
     instrument_from_json,
     occasion_on,
     questionnaires_due,
@@ -138,10 +136,6 @@ class OutcomeSeries:
     instrument: Instrument | None
     points: Sequence[Point]
     outcome: Outcome
-
-    @property
-    def ears_dropped(self) -> bool:
-        return self.code == EARS_CODE and ears_dropped([point.score for point in self.points])
 
 
 def _series(code: str, name: str, instrument: Instrument | None, points: list[Point]) -> OutcomeSeries:

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 
+from ptrx.links import site_url
 from ptrx.outcomes.domain import (
     AnswerError,
     InstrumentError,
@@ -19,7 +21,7 @@ from ptrx.outcomes.domain import (
     worsened,
 )
 from ptrx.outcomes.models import Questionnaire, QuestionnaireResponse
-from ptrx.outcomes.selectors import instrument_of, questionnaire_plan
+from ptrx.outcomes.selectors import instrument_of, questionnaire_list, questionnaire_plan
 from ptrx.plans.domain import BRANCHES
 from ptrx.plans.models import Notification, NotificationKind, Patient, Plan
 from ptrx.plans.selectors import patient_local_today, patient_registered_on
@@ -84,7 +86,7 @@ def response_record(
         if first is not None:
             return first, False
     errors: dict[str, list[str]] = {}
-    questionnaire = Questionnaire.objects.filter(code=code, is_active=True).first()
+    questionnaire = questionnaire_list().filter(code=code).first()
     if questionnaire is None:
         errors["code"] = [f"{code!r} is not a questionnaire here."]
     today = patient_local_today(patient=patient)
@@ -94,15 +96,15 @@ def response_record(
     elif date < patient_registered_on(patient=patient):
         errors["date"] = [f"{date.isoformat()} is before the patient was registered."]
     score = 0.0
-    if questionnaire is not None:
+    instrument = None if questionnaire is None else instrument_of(questionnaire)
+    if instrument is not None:
         try:
-            score = score_answers(instrument_of(questionnaire), answers)
+            score = score_answers(instrument, answers)
         except AnswerError as exc:
             errors["answers"] = [f"{key}: {problem}" for key, problem in exc.problems.items()]
     if errors:
         raise ValidationError(errors)
-    assert questionnaire is not None
-    instrument = instrument_of(questionnaire)
+    assert questionnaire is not None and instrument is not None
     earlier = list(
         QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire, date__lte=date)
         .order_by("date", "id")
@@ -146,7 +148,7 @@ def _outcome_alert_record(
         "previous": previous,
         "score": response.score,
         "change": questionnaire.meaningful_change,
-        "url": settings.APP_URL.rstrip("/") + f"/admin/plans/patient/{patient.pk}/change/",
+        "url": site_url(reverse("admin:plans_patient_change", args=[patient.pk])),
     }
     Notification.objects.get_or_create(
         patient=patient,

@@ -31,12 +31,24 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 APP_STATIC = STATIC_DIR / "webapp"
 
 
-def _app_files() -> list[str]:
-    """The app's static files, as paths relative to the static root."""
-    return sorted(
-        path.relative_to(STATIC_DIR).as_posix()
-        for path in APP_STATIC.rglob("*")
-        if path.is_file() and not path.name.startswith(".")
+def _app_files() -> tuple[str, ...]:
+    """The app's static files, as paths relative to the static root (listed once per
+    process, except while developing)."""
+    return _app_files_listed() if settings.DEBUG else _app_files_cached()
+
+
+@lru_cache(maxsize=1)
+def _app_files_cached() -> tuple[str, ...]:
+    return _app_files_listed()
+
+
+def _app_files_listed() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            path.relative_to(STATIC_DIR).as_posix()
+            for path in APP_STATIC.rglob("*")
+            if path.is_file() and not path.name.startswith(".")
+        )
     )
 
 

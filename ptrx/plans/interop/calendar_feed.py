@@ -10,7 +10,6 @@ how `me/calendar/` can give the same URL again without keeping it.
 import datetime as dt
 import hashlib
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 
 import icalendar
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ptrx.links import app_url, site_host, site_url
+from ptrx.plans.domain.local_time import zone_named
 from ptrx.plans.models import CalendarFeed, Patient, Phase, Plan
 from ptrx.plans.selectors import patient_local_today, plan_get_active, plan_weeks
 
@@ -103,7 +103,7 @@ def phase_windows(*, plan: Plan, phases: list[Phase], today: dt.date) -> list[Ph
 def _event(
     *, plan: Plan, window: PhaseWindow, days: list[int], minutes: int, patient: Patient
 ) -> icalendar.Event:
-    zone = zoneinfo.ZoneInfo(patient.timezone)
+    zone = zone_named(patient.timezone)
     first = next(
         window.start + dt.timedelta(days=offset)
         for offset in range(7)

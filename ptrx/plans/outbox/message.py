@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from email.policy import Compat32
 from typing import Any
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+
+from ptrx.links import site_host
 
 
 def _message_id(kind: str, pk: int) -> str:
     # Stable per row, so a receiving server can spot the rare duplicate (a sender
     # killed between handing the message over and recording it).
-    host = urlparse(settings.APP_URL).hostname or "localhost"
-    return f"<ptrx.{kind}.{pk}@{host}>"
+    return f"<ptrx.{kind}.{pk}@{site_host()}>"
 
 
 class _OneLineHeaders(Compat32):
